@@ -1,0 +1,1 @@
+"""Pure data: prompts, datasets, job config and status, events. No I/O here."""
