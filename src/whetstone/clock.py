@@ -19,13 +19,17 @@ class SystemClock:
 
 
 class ManualClock:
-    """A clock that moves only when told to (tests, simulations)."""
+    """A clock that moves only when told to, or by ``tick`` seconds at every reading
+    (so that successive timestamps differ and order is deterministic)."""
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, *, tick: float = 0.0) -> None:
         self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
+        self._tick = timedelta(seconds=tick)
 
     def now(self) -> datetime:
-        return self._now
+        now = self._now
+        self._now += self._tick
+        return now
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)

@@ -117,8 +117,9 @@ class JobConfig(_Wire):
         return _check_model(value)
 
     def with_defaults(self, *, default_model: str, seed: int) -> JobConfig:
-        """The config as the job will run it: models resolved and the seed recorded."""
-        model = self.model or default_model
+        """The config as the job will run it: models resolved and the seed recorded.
+        A dry run with no model named runs every role on ``sim/default``."""
+        model = self.model or ("sim/default" if self.dry_run else default_model)
         return self.model_copy(
             update={
                 "model": model,

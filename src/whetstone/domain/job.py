@@ -28,6 +28,7 @@ class Job:
     error: dict[str, Any] | None
     stop_reason: str | None
     pending_action: JobAction | None
+    pending_reason: str | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -106,6 +106,7 @@ class DatasetStore(Protocol):
     async def items(
         self, workspace_id: str, dataset_id: str, *, limit: int, offset: int
     ) -> Page[Item]: ...
+    async def has_expected_outputs(self, dataset_id: str) -> bool: ...
 
 
 class JobStore(Protocol):
@@ -132,6 +133,7 @@ class JobStore(Protocol):
         *,
         owner: str | None = None,
         expect_status: frozenset[JobStatus] | None = None,
+        unleased: bool = False,
     ) -> list[EncodedEvent]: ...
 
 
@@ -140,11 +142,16 @@ class EventLog(Protocol):
 
 
 class Store(Protocol):
-    keys: KeyStore
-    prompts: PromptStore
-    datasets: DatasetStore
-    jobs: JobStore
-    events: EventLog
+    @property
+    def keys(self) -> KeyStore: ...
+    @property
+    def prompts(self) -> PromptStore: ...
+    @property
+    def datasets(self) -> DatasetStore: ...
+    @property
+    def jobs(self) -> JobStore: ...
+    @property
+    def events(self) -> EventLog: ...
 
     async def start(self) -> None:
         """Create or migrate the schema."""

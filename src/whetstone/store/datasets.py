@@ -156,3 +156,17 @@ class SQLDatasetStore:
                 .limit(limit)
             )
             return Page([_item(r) for r in rows], dataset.item_count, limit, offset)
+
+    async def has_expected_outputs(self, dataset_id: str) -> bool:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(dataset_items.c.id)
+                    .where(
+                        dataset_items.c.dataset_id == dataset_id,
+                        dataset_items.c.expected_output.is_not(None),
+                    )
+                    .limit(1)
+                )
+            ).first()
+        return row is not None

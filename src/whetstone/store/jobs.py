@@ -45,6 +45,7 @@ def job_from_row(row: Any) -> Job:
         error=row.error,
         stop_reason=row.stop_reason,
         pending_action=JobAction(row.pending_action) if row.pending_action else None,
+        pending_reason=row.pending_reason,
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
@@ -276,7 +277,9 @@ class SQLJobStore:
         async with self._db.write() as conn:
             result_prompt_id = update_.result_prompt_id
             if update_.result_prompt is not None:
-                result_prompt_id = await self._result_prompt(conn, job_id, update_.result_prompt)
+                result_prompt_id = await self._result_prompt(
+                    conn, job_id, update_.result_prompt, update_.result_prompt_id
+                )
             stmt = (
                 update(jobs)
                 .where(jobs.c.id == job_id)
@@ -331,7 +334,9 @@ class SQLJobStore:
                 await self._save_checkpoint(conn, job_id, update_.checkpoint)
         return written
 
-    async def _result_prompt(self, conn: AsyncConnection, job_id: str, body: PromptBody) -> str:
+    async def _result_prompt(
+        self, conn: AsyncConnection, job_id: str, body: PromptBody, new: str | None
+    ) -> str:
         row = (
             await conn.execute(
                 select(jobs.c.workspace_id, jobs.c.prompt_id).where(jobs.c.id == job_id)
@@ -345,6 +350,7 @@ class SQLJobStore:
             f"optimized by {job_id}",
             PromptSource.OPTIMIZATION,
             job_id,
+            new,
         )
 
     async def _save_checkpoint(self, conn: AsyncConnection, job_id: str, cp: Checkpoint) -> None:

@@ -111,8 +111,9 @@ class SQLPromptStore:
         description: str | None,
         source: PromptSource,
         job_id: str | None,
+        new: str | None = None,
     ) -> str:
-        """Add a version inside an open write transaction; returns its id."""
+        """Add a version inside an open write transaction; returns its id (``new`` if given)."""
         base = (
             await conn.execute(
                 select(prompts).where(
@@ -130,7 +131,7 @@ class SQLPromptStore:
         await conn.execute(
             update(prompts).where(prompts.c.family_id == base.family_id).values(is_latest=False)
         )
-        new = new_id("prm")
+        new = new or new_id("prm")
         await conn.execute(
             prompts.insert().values(
                 id=new,

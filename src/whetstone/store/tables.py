@@ -89,7 +89,7 @@ prompts = Table(
     Column("description", Text),
     Column("tags", JSON, nullable=False),
     Column("template", Text),
-    Column("messages", JSON),
+    Column("messages", JSON(none_as_null=True)),
     Column("source", String(20), nullable=False),
     Column("job_id", String(40)),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -106,7 +106,7 @@ datasets = Table(
     Column("name", String(200), nullable=False),
     Column("description", Text),
     Column("item_count", Integer, nullable=False),
-    Column("common_keys", JSON),
+    Column("common_keys", JSON(none_as_null=True)),
     Column("created_at", UTCDateTime(), nullable=False),
     Index(None, "workspace_id", "created_at"),
 )
@@ -118,8 +118,8 @@ dataset_items = Table(
     Column("dataset_id", String(40), ForeignKey("datasets.id"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("input", JSON, nullable=False),
-    Column("expected_output", JSON),
-    Column("metadata", JSON),
+    Column("expected_output", JSON(none_as_null=True)),
+    Column("metadata", JSON(none_as_null=True)),
     UniqueConstraint("dataset_id", "position"),
 )
 
@@ -139,7 +139,7 @@ jobs = Table(
     Column("result_prompt_id", String(40)),
     Column("last_event_id", Integer, nullable=False),
     Column("usage", JSON, nullable=False),
-    Column("error", JSON),
+    Column("error", JSON(none_as_null=True)),
     Column("stop_reason", String(40)),
     Column("pending_action", String(20)),
     Column("pending_reason", Text),

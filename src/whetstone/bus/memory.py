@@ -1,0 +1,96 @@
+"""``InProcessEventBus``: fan-out inside one process, one bounded queue per subscriber."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+
+from whetstone.bus.base import SubscriberEvicted
+from whetstone.domain.codec import EncodedEvent
+
+
+class MemorySubscription:
+    def __init__(
+        self, bus: InProcessEventBus, job_id: str, max_events: int, max_bytes: int
+    ) -> None:
+        self.job_id = job_id
+        self._bus = bus
+        self._queue: deque[EncodedEvent] = deque()
+        self._bytes = 0
+        self._max_events = max_events
+        self._max_bytes = max_bytes
+        self._ready = asyncio.Event()
+        self.evicted = False
+        self.closed = False
+
+    def offer(self, event: EncodedEvent) -> None:
+        """Called by the bus; never blocks. Overflow evicts this subscriber only."""
+        if self.evicted or self.closed:
+            return
+        if len(self._queue) >= self._max_events or self._bytes + len(event.body) > self._max_bytes:
+            self.evicted = True
+            self._queue.clear()
+            self._bytes = 0
+            self._bus.discard(self)
+        else:
+            self._queue.append(event)
+            self._bytes += len(event.body)
+        self._ready.set()
+
+    def get_nowait(self) -> EncodedEvent | None:
+        if self.evicted:
+            raise SubscriberEvicted(self.job_id)
+        if not self._queue:
+            return None
+        event = self._queue.popleft()
+        self._bytes -= len(event.body)
+        return event
+
+    async def get(self) -> EncodedEvent:
+        while True:
+            event = self.get_nowait()
+            if event is not None:
+                return event
+            self._ready.clear()
+            await self._ready.wait()
+
+    def close(self) -> None:
+        self.closed = True
+        self._bus.discard(self)
+
+    def __enter__(self) -> MemorySubscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcessEventBus:
+    def __init__(self, *, max_events: int = 10_000, max_bytes: int = 8 * 1024 * 1024) -> None:
+        self._subscribers: dict[str, set[MemorySubscription]] = {}
+        self._max_events = max_events
+        self._max_bytes = max_bytes
+
+    def subscribe(self, job_id: str) -> MemorySubscription:
+        sub = MemorySubscription(self, job_id, self._max_events, self._max_bytes)
+        self._subscribers.setdefault(job_id, set()).add(sub)
+        return sub
+
+    def discard(self, sub: MemorySubscription) -> None:
+        subs = self._subscribers.get(sub.job_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subscribers[sub.job_id]
+
+    def subscriber_count(self, job_id: str) -> int:
+        return len(self._subscribers.get(job_id, ()))
+
+    async def publish(self, job_id: str, events: Sequence[EncodedEvent]) -> None:
+        for sub in list(self._subscribers.get(job_id, ())):
+            for event in events:
+                sub.offer(event)
+
+    async def close(self) -> None:
+        self._subscribers.clear()

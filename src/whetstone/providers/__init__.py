@@ -1,0 +1,3 @@
+"""LLM providers. Implementations arrive with issue Step 4; the provider names are fixed."""
+
+BUILTIN_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "sim")

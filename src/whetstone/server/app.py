@@ -1,0 +1,82 @@
+"""``create_app``: the FastAPI application, built from explicit parts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from whetstone import __version__
+from whetstone.bus.base import EventBus
+from whetstone.bus.memory import InProcessEventBus
+from whetstone.clock import Clock, SystemClock
+from whetstone.engine.base import EngineFactory
+from whetstone.engine.placeholder import PlaceholderEngine
+from whetstone.runner.runner import JobRunner
+from whetstone.security import KeyHasher
+from whetstone.server import errors
+from whetstone.server.limits import BodySizeLimit
+from whetstone.server.routes import datasets, health, optimizations, prompts
+from whetstone.server.services import Services
+from whetstone.settings import Settings
+from whetstone.store.base import Store
+from whetstone.store.sql import SQLStore
+
+log = logging.getLogger(__name__)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    bus: EventBus | None = None,
+    clock: Clock | None = None,
+    engine_factory: EngineFactory | None = None,
+    run_jobs: bool | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    if store is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()), clock)
+    bus = bus or InProcessEventBus()
+    runner = None
+    if settings.run_jobs if run_jobs is None else run_jobs:
+        runner = JobRunner(
+            store,
+            bus,
+            engine_factory or PlaceholderEngine,
+            clock=clock,
+            node_id=settings.node_id(),
+            lease_seconds=settings.lease_seconds,
+            poll_seconds=settings.poll_seconds,
+            max_jobs=settings.max_concurrent_jobs,
+        )
+    return Services(settings=settings, store=store, bus=bus, clock=clock, runner=runner)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The app. Give ``services`` to choose the store, bus, clock or engine; otherwise they
+    are built from ``settings``. The lifespan starts and stops them."""
+    settings = settings or (services.settings if services else Settings())
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with services:
+            yield
+
+    app = FastAPI(
+        title="Whetstone",
+        version=__version__,
+        description="Self-hosted prompt optimization with every step streamed live.",
+        lifespan=lifespan,
+        strict_content_type=False,  # a JSON body without a Content-Type is still JSON
+    )
+    app.state.services = services
+    errors.install(app)
+    for module in (health, prompts, datasets, optimizations):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    return app

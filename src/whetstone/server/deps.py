@@ -1,0 +1,43 @@
+"""Request dependencies: the app's services and the caller's API key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from whetstone.domain.job import ApiKey
+from whetstone.errors import Unauthorized
+from whetstone.server.services import Services
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
+_header = APIKeyHeader(name="x-api-key", auto_error=False)
+
+HOW_TO_AUTH = (
+    "send 'Authorization: Bearer <key>' or 'x-api-key: <key>'; "
+    "create a key with `whetstone keys create`"
+)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def get_key(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header_key: Annotated[str | None, Security(_header)],
+) -> ApiKey:
+    secret = bearer.credentials if bearer is not None else header_key
+    if not secret:
+        raise Unauthorized(f"missing API key: {HOW_TO_AUTH}")
+    key = await get_services(request).store.keys.authenticate(secret)
+    if key is None:
+        raise Unauthorized(f"invalid API key: {HOW_TO_AUTH}")
+    return key
+
+
+Svc = Annotated[Services, Depends(get_services)]
+Key = Annotated[ApiKey, Depends(get_key)]

@@ -1,0 +1,57 @@
+"""Server settings, from flags or WHETSTONE_* environment variables (docs/configuration.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("whetstone", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WHETSTONE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    secret_key: str | None = None
+    default_model: str = "openai/gpt-4o-mini"
+    max_request_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_items_per_request: int = Field(10_000, ge=1)
+    control_wait_seconds: float = Field(5.0, ge=0)
+    run_jobs: bool = True
+    max_concurrent_jobs: int = Field(4, ge=1)
+    lease_seconds: float = Field(30.0, gt=0)
+    poll_seconds: float = Field(1.0, gt=0)
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'whetstone.db'}"
+
+    def server_secret(self) -> bytes:
+        from whetstone.security import load_or_create_secret
+
+        if self.secret_key:
+            return self.secret_key.encode()
+        return load_or_create_secret(self.data_dir / "secret.key")
+
+    def node_id(self) -> str:
+        """A stable id for this data dir's node, so a restart can free its own leases."""
+        from whetstone.clock import new_id
+
+        path = self.data_dir / "node.id"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = new_id("node", 6)
+        path.write_text(value)
+        return value
