@@ -1,4 +1,4 @@
-"""Engines for runner tests: they implement the ``JobEngine`` protocol, nothing of ours is mocked."""
+"""Engines for runner tests: real implementations of the ``JobEngine`` protocol."""
 
 from __future__ import annotations
 
