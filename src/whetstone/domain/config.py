@@ -21,7 +21,8 @@ MUTATION_TYPES: tuple[str, ...] = (
     "compress",
 )
 
-MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*/\S+$")
+MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*/\S+")
+SIM_MODEL = "sim/default"
 MAX_SEED = 2**63 - 1
 
 
@@ -31,6 +32,8 @@ class _Wire(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=True,
+        strict=True,  # JSON types as given: no "5" for 5, no true for 1
+        allow_inf_nan=False,
     )
 
     def to_wire(self) -> dict[str, Any]:
@@ -52,7 +55,7 @@ class MetricSpec(_Wire):
 
 
 def _check_model(value: str | None) -> str | None:
-    if value is not None and not MODEL_NAME.match(value):
+    if value is not None and not MODEL_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a model name; use 'provider/model', "
             "for example 'openai/gpt-4o-mini' or 'sim/default'"
@@ -118,14 +121,26 @@ class JobConfig(_Wire):
 
     def with_defaults(self, *, default_model: str, seed: int) -> JobConfig:
         """The config as the job will run it: models resolved and the seed recorded.
-        A dry run with no model named runs every role on ``sim/default``."""
-        model = self.model or ("sim/default" if self.dry_run else default_model)
+        A dry run puts every role on the simulator, whatever models it names."""
+        seed = self.seed if self.seed is not None else seed
+        if self.dry_run:
+            roles = dict.fromkeys(("model", "task_model", "mutation_model", "judge_model"))
+            return self.model_copy(update={**{k: SIM_MODEL for k in roles}, "seed": seed})
+        model = self.model or default_model
         return self.model_copy(
             update={
                 "model": model,
                 "task_model": self.task_model or model,
                 "mutation_model": self.mutation_model or model,
                 "judge_model": self.judge_model or model,
-                "seed": self.seed if self.seed is not None else seed,
+                "seed": seed,
             }
         )
+
+
+def is_simulated(config: dict[str, Any]) -> bool:
+    """True when any role of a (wire) config runs on the simulator: results say so."""
+    if config.get("dryRun"):
+        return True
+    roles = ("model", "taskModel", "mutationModel", "judgeModel")
+    return any(str(config.get(role) or "").startswith("sim/") for role in roles)

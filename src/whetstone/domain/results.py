@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from whetstone.domain.config import is_simulated
 from whetstone.domain.job import Job
 from whetstone.domain.prompt import PromptBody
 from whetstone.domain.status import JobStatus
@@ -72,5 +73,5 @@ def build_results(
         "stopReason": stop_reason,
         "history": [h.to_wire() for h in summary.history],
         "usage": job.usage.to_wire(),
-        "simulated": bool(job.config.get("dryRun")),
+        "simulated": is_simulated(job.config),
     }

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class TemplateError(ValueError):
@@ -31,7 +31,7 @@ def parse_variables(template: str) -> list[str]:
                 "write '{{' or '}}' for a literal brace"
             )
         name = match.group(1)
-        if not _IDENTIFIER.match(name):
+        if not _IDENTIFIER.fullmatch(name):
             raise TemplateError(
                 f"{token!r} at position {match.start()} is not a variable name "
                 "(letters, digits and '_', not starting with a digit); "

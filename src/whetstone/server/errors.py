@@ -44,8 +44,7 @@ def validation_error(errors: list[Any]) -> InvalidRequest:
         loc = tuple(err.get("loc", ()))
         if loc == ("body",) and isinstance(err.get("input"), bytes | str):
             return InvalidRequest(
-                "the request body must be a JSON object sent with "
-                "'Content-Type: application/json'",
+                "the request body must be a JSON object sent with 'Content-Type: application/json'",
                 details={"body": "not JSON"},
             )
         if kind == "json_invalid":

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from whetstone.domain.codec import format_timestamp
+from whetstone.domain.config import is_simulated
 from whetstone.domain.dataset import Dataset, Item
 from whetstone.domain.job import Job
 from whetstone.domain.prompt import Prompt
@@ -70,7 +71,7 @@ def job(j: Job) -> dict[str, Any]:
         "error": j.error,
         "stopReason": j.stop_reason,
         "pendingAction": j.pending_action.value if j.pending_action else None,
-        "simulated": bool(j.config.get("dryRun")),
+        "simulated": is_simulated(j.config),
         "createdAt": _ts(j.created_at),
         "startedAt": _ts(j.started_at),
         "finishedAt": _ts(j.finished_at),
