@@ -164,6 +164,12 @@ class SQLJobStore:
                     f"{action.value} needs status {allowed}",
                     details={"status": job.status.value, "action": action.value},
                 )
+            if action is JobAction.PAUSE and job.pending_action is JobAction.CANCEL:
+                raise InvalidTransition(
+                    f"cannot pause optimization {job_id!r}: it is being cancelled "
+                    "(a cancel is pending and wins over a pause)",
+                    details={"status": job.status.value, "pendingAction": "cancel"},
+                )
             if await self._apply(job, action, reason):
                 return await self.get(workspace_id, job_id)
         raise InvalidTransition(f"optimization {job_id!r} changed state; try again")
