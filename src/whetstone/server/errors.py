@@ -58,7 +58,7 @@ def validation_error(errors: list[Any]) -> InvalidRequest:
         elif kind == "missing":
             details[_field(loc)] = "required"
         else:
-            details[_field(loc)] = str(err.get("msg", "invalid"))
+            details[_field(loc)] = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     summary = "; ".join(f"{k}: {v}" for k, v in list(details.items())[:5])
     return InvalidRequest(f"invalid request: {summary}", details=details)
 
@@ -75,6 +75,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        error = getattr(exc, "error", None)
+        if isinstance(error, WhetstoneError):
+            return error_response(error)
         cls = _STATUS_ERRORS.get(exc.status_code, InvalidRequest)
         message = str(exc.detail) if exc.detail else "request failed"
         if exc.status_code == 404:

@@ -17,6 +17,14 @@ def too_large(max_bytes: int) -> PayloadTooLarge:
     )
 
 
+class _TooLargeWhileReading(HTTPException):
+    """Raised from inside body parsing: FastAPI lets HTTPExceptions through to the error table."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.error = too_large(max_bytes)
+        super().__init__(413, detail=self.error.message)
+
+
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -38,8 +46,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    # HTTPException passes through FastAPI's body parsing to the error table.
-                    raise HTTPException(413, detail=too_large(self.max_bytes).message)
+                    raise _TooLargeWhileReading(self.max_bytes)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from whetstone.domain.config import JobConfig
@@ -18,7 +25,13 @@ Description = Annotated[str, Field(max_length=10_000)]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+    )
 
 
 class MessageIn(Body):
@@ -32,25 +45,47 @@ class MessageIn(Body):
         return self
 
 
+def _check_template(text: str) -> str:
+    try:
+        parse_variables(text)
+    except TemplateError as exc:
+        raise ValueError(str(exc)) from exc
+    return text
+
+
 class PromptContentIn(Body):
     template: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
-    messages: Annotated[list[MessageIn], Field(min_length=1, max_length=200)] | None = None
+    messages: Annotated[
+        list[MessageIn] | None, Field(min_length=1, max_length=200, validate_default=True)
+    ] = None
     description: Description | None = None
 
-    @model_validator(mode="after")
-    def _one_form(self) -> PromptContentIn:
-        if (self.template is None) == (self.messages is None):
-            raise ValueError("give exactly one of 'template' (a string) or 'messages' (a list)")
-        for text in (
-            [self.template]
-            if self.template is not None
-            else [m.content for m in self.messages or []]
-        ):
+    @field_validator("template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        return _check_template(value) if value is not None else None
+
+    @field_validator("messages")
+    @classmethod
+    def _exactly_one_form(
+        cls, value: list[MessageIn] | None, info: ValidationInfo
+    ) -> list[MessageIn] | None:
+        # Runs even when absent (validate_default) and after ``template``, so the error
+        # names a field. A template that failed its own check is absent from info.data.
+        template_failed = "template" not in info.data
+        has_template = info.data.get("template") is not None
+        if value is not None and has_template:
+            raise ValueError("give exactly one of 'template' or 'messages', not both")
+        if value is None and not has_template and not template_failed:
+            raise ValueError(
+                "give exactly one of 'template' (a string) or 'messages' (a list)"
+            )
+        for i, message in enumerate(value or []):
             try:
-                parse_variables(text)
-            except TemplateError as exc:
-                raise ValueError(str(exc)) from exc
-        return self
+                _check_template(message.content)
+            except ValueError as exc:
+                raise ValueError(f"message {i}: {exc}") from exc
+        return value
 
     def body(self) -> PromptBody:
         if self.template is not None:

@@ -83,8 +83,10 @@ def one(data: Any, **meta: Any) -> dict[str, Any]:
 
 
 def many(items: Iterable[T], to_wire: Callable[[T], Any]) -> dict[str, Any]:
+    """A whole (unpaged) list, with the same meta as a page that holds everything."""
     data = [to_wire(x) for x in items]
-    return {"data": data, "meta": {"total": len(data)}}
+    meta = {"total": len(data), "limit": len(data), "offset": 0, "hasMore": False}
+    return {"data": data, "meta": meta}
 
 
 def paged(page: Page[T], to_wire: Callable[[T], Any]) -> dict[str, Any]:
