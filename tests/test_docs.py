@@ -13,9 +13,7 @@ from whetstone.errors import ERRORS_BY_CODE
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = (ROOT / "docs" / "protocol.md").read_text()
-OWN_DOCS = "\n".join(
-    p.read_text() for p in (ROOT / "docs").glob("*.md") if p.name != "protocol.md"
-)
+OWN_DOCS = "\n".join(p.read_text() for p in (ROOT / "docs").glob("*.md") if p.name != "protocol.md")
 
 
 def _section(title: str) -> str:

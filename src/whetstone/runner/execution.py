@@ -47,6 +47,12 @@ class StoreItemSource:
         )
         return page.items
 
+    async def at(self, positions: list[int]) -> list[Item]:
+        return await self._store.datasets.items_at(self._dataset_id, positions)
+
+    async def has_expected_outputs(self) -> bool:
+        return await self._store.datasets.has_expected_outputs(self._dataset_id)
+
 
 def _ms(start: datetime, end: datetime) -> int:
     return max(0, int((end - start).total_seconds() * 1000))

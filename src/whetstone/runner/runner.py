@@ -95,12 +95,19 @@ class JobRunner:
                     job = await self._claim()
                     if job is None:
                         break
+                    if job.id in self._running:
+                        # Our own lease lapsed (renewals failed) while we still run it: the
+                        # claim just renewed it. Never start a second copy.
+                        continue
                     self._spawn(job)
             except Exception:
                 log.exception("claiming jobs failed; retrying")
             self._wake.clear()
+            # Not asyncio.wait_for: on Python 3.11 it can swallow a cancel that arrives as
+            # the event fires, and stop() would wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
 
     def _spawn(self, job: Job) -> None:
         task = asyncio.create_task(self._guarded(job), name=f"whetstone-job-{job.id}")
@@ -119,7 +126,13 @@ class JobRunner:
         interval = self._lease.total_seconds() / 3
         while True:
             await asyncio.sleep(interval)
-            ok = await self._store.jobs.renew(job_id, self.owner, self._clock.now() + self._lease)
+            try:
+                ok = await self._store.jobs.renew(
+                    job_id, self.owner, self._clock.now() + self._lease
+                )
+            except Exception:
+                log.exception("renewing the lease of %s failed; trying again", job_id)
+                continue
             if not ok:
                 log.warning("lease of %s lost; stopping its execution", job_id)
                 if main is not None:

@@ -1,0 +1,107 @@
+"""``whetstone serve`` as a real process: it answers on loopback, and keys made by
+``whetstone keys create`` on its data dir (before or while it runs) work against it."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.test_keys import create_key
+from whetstone import __version__
+
+START_TIMEOUT = 20.0
+POLL = 0.05
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], base_url: str) -> httpx.Response:
+    """Poll the health endpoint of a starting process (bounded: it is another process)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    with httpx.Client(base_url=base_url, timeout=2.0) as client:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"whetstone serve exited early with code {proc.returncode}")
+            try:
+                return client.get("/api/health")
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"whetstone serve did not answer within {START_TIMEOUT} s")
+                time.sleep(POLL)
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    for name in ("WHETSTONE_SECRET_KEY", "WHETSTONE_DATA_DIR", "WHETSTONE_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    data_dir = tmp_path / "data"
+    port = free_port()
+    command = [
+        sys.executable,
+        "-c",
+        "from whetstone.cli.main import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        health = wait_healthy(proc, base_url)
+        assert health.status_code == 200
+        assert health.json()["data"] == {"status": "ok", "version": __version__}
+        yield base_url, data_dir
+    finally:
+        proc.terminate()
+        try:
+            _, stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            pytest.fail("whetstone serve did not stop on SIGTERM within 10 s")
+    assert b"Traceback" not in stderr, stderr.decode(errors="replace")
+    # a clean shutdown (uvicorn re-raises SIGTERM once it has shut down)
+    assert b"Application shutdown complete" in stderr, stderr.decode(errors="replace")
+    assert proc.returncode in (0, -signal.SIGTERM), stderr.decode(errors="replace")
+
+
+def test_serve_answers_and_accepts_keys_created_while_it_runs(
+    server: tuple[str, Path],
+) -> None:
+    base_url, data_dir = server
+    assert (data_dir / "whetstone.db").exists()
+    key = create_key(data_dir)
+    with httpx.Client(base_url=base_url, timeout=5.0) as client:
+        assert client.get("/api/prompts").status_code == 401
+        bad = client.get("/api/prompts", headers={"Authorization": "Bearer wst_nope_nope"})
+        assert bad.status_code == 401
+        ok = client.get("/api/prompts", headers={"Authorization": f"Bearer {key}"})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["data"] == []
+        other = create_key(data_dir, "--workspace", "other")
+        made = client.post(
+            "/api/prompts",
+            headers={"x-api-key": key},
+            json={"name": "p", "template": "Answer: {question}"},
+        )
+        assert made.status_code == 201, made.text
+        prompt_id = made.json()["data"]["id"]
+        hidden = client.get(f"/api/prompts/{prompt_id}", headers={"x-api-key": other})
+        assert hidden.status_code == 404
