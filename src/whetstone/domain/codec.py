@@ -90,7 +90,7 @@ def _payload_from_wire(name: str, data: dict[str, Any]) -> ev.EventPayload:
         if key not in data:
             continue
         value = data[key]
-        if f.name == "usage":
+        if f.name == "usage" and value is not None:
             value = Usage.from_wire(value)
         elif f.name == "timestamp" and isinstance(value, str):
             value = parse_timestamp(value)

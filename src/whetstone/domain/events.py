@@ -45,6 +45,10 @@ class MutationGenerated:
     mutation_type: str
     preview: str
     prompt: Any
+    status: str = "kept"  # or "discarded" (then no evaluation follows)
+    repairs: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    usage: Usage | None = None  # what the proposal cost (reflection included)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,7 @@ class EvaluationStart:
     iteration: int
     candidate_id: str
     item_count: int
+    phase: str | None = None  # baseline | minibatch | full
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,11 @@ class EvaluationComplete:
     score: float | None
     metrics: dict[str, float]
     usage: Usage
+    phase: str | None = None
+    item_count: int | None = None
+    promoted: bool | None = None  # minibatch: passed the gate to a full evaluation
+    parent_score: float | None = None  # minibatch: the parent's score on the same items
+    aborted: str | None = None  # why it stopped before scoring (budget, timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,8 @@ class IterationComplete:
     iteration: int
     best_score: float | None
     usage: Usage
+    scores: list[float] = field(default_factory=list)
+    best_candidate_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

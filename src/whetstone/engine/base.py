@@ -25,6 +25,12 @@ from whetstone.domain.status import StopReason
 class ItemSource(Protocol):
     async def page(self, offset: int, limit: int) -> list[Item]: ...
 
+    async def at(self, positions: list[int]) -> list[Item]:
+        """The items at these positions (0-based insertion order), in that order."""
+        ...
+
+    async def has_expected_outputs(self) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class JobContext:

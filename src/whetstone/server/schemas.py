@@ -77,9 +77,7 @@ class PromptContentIn(Body):
         if value is not None and has_template:
             raise ValueError("give exactly one of 'template' or 'messages', not both")
         if value is None and not has_template and not template_failed:
-            raise ValueError(
-                "give exactly one of 'template' (a string) or 'messages' (a list)"
-            )
+            raise ValueError("give exactly one of 'template' (a string) or 'messages' (a list)")
         for i, message in enumerate(value or []):
             try:
                 _check_template(message.content)

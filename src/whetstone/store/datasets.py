@@ -157,6 +157,24 @@ class SQLDatasetStore:
             )
             return Page([_item(r) for r in rows], dataset.item_count, limit, offset)
 
+    async def items_at(self, dataset_id: str, positions: list[int]) -> list[Item]:
+        """The items at ``positions``, in that order (the engine's minibatches and splits)."""
+        found: dict[int, Item] = {}
+        async with self._db.read() as conn:
+            for start in range(0, len(positions), 500):
+                chunk = positions[start : start + 500]
+                rows = await conn.execute(
+                    select(dataset_items).where(
+                        dataset_items.c.dataset_id == dataset_id,
+                        dataset_items.c.position.in_(chunk),
+                    )
+                )
+                found.update((r.position, _item(r)) for r in rows)
+        missing = [p for p in positions if p not in found]
+        if missing:
+            raise NotFound(f"dataset {dataset_id!r} has no item at position(s) {missing[:5]}")
+        return [found[p] for p in positions]
+
     async def has_expected_outputs(self, dataset_id: str) -> bool:
         async with self._db.read() as conn:
             row = (

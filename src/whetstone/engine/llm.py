@@ -1,0 +1,108 @@
+"""``LLMGateway``: every model call of a job goes through here.
+
+It routes each role (task, mutation, judge) to its ``provider/model``, bounds
+the calls in flight (``concurrency``), counts usage across every role, and
+enforces the budget: a call is refused once a cap is reached, so a budget is
+never exceeded by more than the calls already in flight (and ``maxLlmCalls``
+never at all, since a call reserves its place before it starts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from whetstone.domain.config import Budget
+from whetstone.domain.usage import Usage
+from whetstone.engine.pricing import PriceTable
+from whetstone.providers.base import ChatMessage, Completion, CompletionRequest, Provider
+
+
+class Role(StrEnum):
+    TASK = "task"
+    MUTATION = "mutation"
+    JUDGE = "judge"
+
+
+class BudgetExhausted(Exception):
+    """A budget cap is reached; the job stops with ``stopReason: budget``."""
+
+
+class LLMGateway:
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        models: Mapping[Role, str],
+        *,
+        prices: PriceTable,
+        budget: Budget | None,
+        concurrency: int,
+        usage: Usage | None = None,
+    ) -> None:
+        self._providers = providers
+        self._models = dict(models)
+        self._prices = prices
+        self._budget = budget
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._usage = usage or Usage()
+        self._started = self._usage.llm_calls
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.busy_seconds = 0.0  # summed call durations: achieved concurrency = busy / wall
+
+    @property
+    def usage(self) -> Usage:
+        return self._usage
+
+    def model(self, role: Role) -> str:
+        return self._models[role]
+
+    def exhausted(self) -> str | None:
+        """Which cap is reached, if any."""
+        b = self._budget
+        if b is None:
+            return None
+        if b.max_llm_calls is not None and self._started >= b.max_llm_calls:
+            return "maxLlmCalls"
+        if b.max_tokens is not None and self._usage.total_tokens >= b.max_tokens:
+            return "maxTokens"
+        if b.max_cost_usd is not None and self._usage.cost_usd >= b.max_cost_usd:
+            return "maxCostUsd"
+        return None
+
+    async def complete(
+        self,
+        role: Role,
+        messages: Sequence[ChatMessage],
+        *,
+        hints: Mapping[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> Completion:
+        cap = self.exhausted()
+        if cap is not None:
+            raise BudgetExhausted(f"budget {cap} reached")
+        self._started += 1  # reserved before any await: maxLlmCalls is exact
+        full = self._models[role]
+        provider_name, _, model = full.partition("/")
+        provider = self._providers[provider_name]
+        request = CompletionRequest(
+            model, tuple(messages), temperature, max_tokens, dict(hints or {})
+        )
+        async with self._semaphore:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            started = time.perf_counter()
+            try:
+                completion = await provider.complete(request)
+            finally:
+                self.in_flight -= 1
+                self.busy_seconds += time.perf_counter() - started
+        cost = self._prices.cost(full, completion.input_tokens, completion.output_tokens)
+        self._usage = self._usage + Usage(
+            1, completion.input_tokens, completion.output_tokens, cost
+        )
+        return completion
