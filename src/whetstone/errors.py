@@ -10,6 +10,7 @@
     ├── PayloadTooLarge             payload_too_large 413
     ├── RateLimited                 rate_limited    429
     ├── InternalError               internal        500
+    ├── ProviderError               provider_error  502   (a job's model provider failed)
     └── LeaseLost                   lease_lost      500   (runner: another worker owns the job)
 
 Each class has a stable ``code`` and HTTP ``status``. The server maps an
@@ -78,6 +79,13 @@ class InternalError(WhetstoneError):
     status = 500
 
 
+class ProviderError(WhetstoneError):
+    """A model provider cannot be used or answered badly (no key, auth, malformed reply)."""
+
+    code = "provider_error"
+    status = 502
+
+
 class LeaseLost(WhetstoneError):
     """A runner tried to write for a job whose lease it no longer holds."""
 
@@ -95,6 +103,7 @@ ERRORS_BY_CODE: dict[str, type[WhetstoneError]] = {
         PayloadTooLarge,
         RateLimited,
         InternalError,
+        ProviderError,
         LeaseLost,
     )
 }

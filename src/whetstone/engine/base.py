@@ -41,6 +41,7 @@ class JobContext:
     items: ItemSource
     clock: Clock
     elapsed_ms: Callable[[], int]  # running time so far, paused time excluded
+    has_expected_outputs: bool = True
 
 
 @dataclass(frozen=True, slots=True)

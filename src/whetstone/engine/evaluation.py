@@ -56,6 +56,9 @@ class Evaluator:
         self._items = items
         self._seed = seed
 
+    async def items(self, positions: list[int]) -> list[Item]:
+        return await self._items.at(positions)
+
     async def run(self, body: PromptBody, positions: list[int]) -> list[ItemResult]:
         """Every position, concurrently (bounded by the gateway). All calls finish before a
         budget stop is raised, so what they cost is counted."""

@@ -57,6 +57,11 @@ class LLMGateway:
     def usage(self) -> Usage:
         return self._usage
 
+    def reset_usage(self, usage: Usage) -> None:
+        """Continue counting from a checkpoint's usage (calls in flight are none between steps)."""
+        self._usage = usage
+        self._started = usage.llm_calls
+
     def model(self, role: Role) -> str:
         return self._models[role]
 

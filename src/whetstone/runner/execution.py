@@ -126,14 +126,16 @@ class JobExecution:
 
     async def _context(self, job: Job, prompt: Prompt) -> JobContext:
         dataset = await self._store.datasets.get(job.workspace_id, job.dataset_id)
+        items = StoreItemSource(self._store, job.workspace_id, job.dataset_id)
         return JobContext(
             job=job,
             config=JobConfig.model_validate(job.config),
             prompt=prompt,
             dataset=dataset,
-            items=StoreItemSource(self._store, job.workspace_id, job.dataset_id),
+            items=items,
             clock=self._clock,
             elapsed_ms=lambda: self._running_ms,
+            has_expected_outputs=await items.has_expected_outputs(),
         )
 
     def _event(self, payload: EventPayload, iteration: int) -> PendingEvent:

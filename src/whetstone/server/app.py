@@ -13,7 +13,7 @@ from whetstone.bus.base import EventBus
 from whetstone.bus.memory import InProcessEventBus
 from whetstone.clock import Clock, SystemClock
 from whetstone.engine.base import EngineFactory
-from whetstone.engine.placeholder import PlaceholderEngine
+from whetstone.engine.factory import OptimizerFactory
 from whetstone.runner.runner import JobRunner
 from whetstone.security import KeyHasher
 from whetstone.server import errors
@@ -46,7 +46,7 @@ def build_services(
         runner = JobRunner(
             store,
             bus,
-            engine_factory or PlaceholderEngine,
+            engine_factory or OptimizerFactory(),
             clock=clock,
             node_id=settings.node_id(),
             lease_seconds=settings.lease_seconds,

@@ -12,7 +12,8 @@ from whetstone.domain.events import TERMINAL_PAYLOADS, JobPaused
 from whetstone.domain.job import Job
 from whetstone.domain.status import JobAction
 from whetstone.errors import InvalidRequest, NotFound
-from whetstone.metrics import BUILTIN_METRICS
+from whetstone.metrics.base import MetricDeps, MetricParamsError
+from whetstone.metrics.registry import available_metrics, build_scorer
 from whetstone.providers import BUILTIN_PROVIDERS
 from whetstone.server.schemas import CreateOptimization
 from whetstone.server.services import Services
@@ -37,12 +38,21 @@ def _check_names(config: JobConfig) -> None:
             raise _invalid(
                 f"config.{field}", f"unknown provider {provider!r} in {model!r}; valid: {valid}"
             )
+    registry = available_metrics()
     for i, metric in enumerate(config.evaluation_metrics or []):
-        if metric.name not in BUILTIN_METRICS:
+        if metric.name not in registry:
             raise _invalid(
                 f"config.evaluationMetrics.{i}.name",
-                f"unknown metric {metric.name!r}; valid: {', '.join(BUILTIN_METRICS)}",
+                f"unknown metric {metric.name!r}; valid: {', '.join(sorted(registry))}",
             )
+        try:  # params are checked now, not when the job runs
+            build_scorer([metric], MetricDeps(judge=_no_judge), registry)
+        except MetricParamsError as exc:
+            raise _invalid(f"config.evaluationMetrics.{i}.params", str(exc)) from exc
+
+
+async def _no_judge(*_: object) -> str:
+    raise AssertionError("metrics are only built here to check their params")
 
 
 async def create_job(svc: Services, workspace_id: str, body: CreateOptimization) -> Job:

@@ -31,6 +31,14 @@ def missing_rules(prompt: str, expected: str, sim: Mapping[str, Any] | None) -> 
     return [r for r in needs if r not in have]
 
 
+def _bend(rule_id: str, answer: str) -> str:
+    """Break one rule in an answer; rules about the value leave an 'Answer: ' label alone."""
+    violate = RULES[rule_id].violate
+    if rule_id != "answer_prefix" and answer.startswith("Answer: "):
+        return "Answer: " + violate(answer.removeprefix("Answer: "))
+    return violate(answer)
+
+
 def task_answer(hints: Mapping[str, Any]) -> str:
     prompt, expected = str(hints["prompt"]), str(hints["expected"])
     sim = hints.get("sim")
@@ -40,7 +48,7 @@ def task_answer(hints: Mapping[str, Any]) -> str:
         if rule_id not in needs and other in needs and RULES[rule_id].asked_by(prompt):
             answer = apply(answer)
     for rule_id in missing_rules(prompt, expected, sim):
-        answer = RULES[rule_id].violate(answer)
+        answer = _bend(rule_id, answer)
     noise = float((sim or {}).get("noise", 0.0))
     if noise and seeded(hints.get("seed"), "noise", prompt, expected).random() < noise:
         answer = "I am not sure."
