@@ -14,6 +14,7 @@ from whetstone.errors import (
     LeaseLost,
     NotFound,
     PayloadTooLarge,
+    ProviderError,
     RateLimited,
     Unauthorized,
     WhetstoneError,
@@ -30,7 +31,7 @@ PROTOCOL_ERRORS: list[tuple[type[WhetstoneError], str, int]] = [
     (RateLimited, "rate_limited", 429),
     (InternalError, "internal", 500),
 ]
-ALL_CLASSES = [cls for cls, _, _ in PROTOCOL_ERRORS] + [LeaseLost]
+ALL_CLASSES = [cls for cls, _, _ in PROTOCOL_ERRORS] + [LeaseLost, ProviderError]
 
 
 @pytest.mark.parametrize(("cls", "code", "status"), PROTOCOL_ERRORS)
@@ -40,6 +41,10 @@ def test_code_and_status_are_the_protocols(
     assert cls.code == code
     assert cls.status == status
     assert ERRORS_BY_CODE[code] is cls
+
+
+def test_provider_error_is_a_bad_gateway() -> None:
+    assert (ProviderError.code, ProviderError.status) == ("provider_error", 502)
 
 
 def test_lease_lost_is_an_internal_server_error() -> None:
