@@ -59,6 +59,7 @@ class OptimizerEngine:
         self._keys = metric_keys
         self._val = val
         self._events: list[PendingEvent] = []
+        self._gate = bool(self._cfg.tuning_params.get("gate", True))
         self._phases: dict[str, Phase] = {
             "baseline_start": self._baseline_start,
             "baseline_eval": self._baseline_eval,
@@ -67,6 +68,10 @@ class OptimizerEngine:
             "full": self._full,
             "iteration_end": self._iteration_end,
         }
+
+    @property
+    def llm(self) -> LLMGateway:
+        return self._llm
 
     def initial_state(self) -> dict[str, Any]:
         return EngineState(usage=Usage().to_wire()).to_json()
@@ -148,9 +153,11 @@ class OptimizerEngine:
         self._record(parent, await self._evaluator.run(parent.prompt, missing))
         score, parent_score = cand.score_on(batch), parent.score_on(batch)
         # Gate: strictly better than the parent on the same items; a compression only has
-        # to be no worse (its gain is length).
-        promoted = score > parent_score or (
-            cand.mutation_type == "compress" and score >= parent_score
+        # to be no worse (its gain is length). tuningParams.gate=false promotes everything.
+        promoted = (
+            not self._gate
+            or score > parent_score
+            or (cand.mutation_type == "compress" and score >= parent_score)
         )
         st.current_score = score
         event = self._complete(st.iteration, cand, results, before, "minibatch")

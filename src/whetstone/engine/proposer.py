@@ -80,6 +80,7 @@ class Proposer:
         weights: Mapping[str, float] = params.get("strategyWeights") or {}
         chosen = config.mutation_types or list(STRATEGIES)
         self._weights = {n: float(weights.get(n, DEFAULT_WEIGHTS[n])) for n in chosen}
+        self._random_parents = params.get("parentSelection", "pareto") == "random"
 
     @property
     def seed(self) -> int:
@@ -114,7 +115,12 @@ class Proposer:
         )
         if strategy.parent_count == 2 and pair is None:
             name, strategy = "rephrase", STRATEGIES["rephrase"]
-        parent_ids = list(pair) if pair else [sample_parent(front, rng)]
+        if pair:
+            parent_ids = list(pair)
+        elif self._random_parents:  # the random-search baseline: no Pareto front
+            parent_ids = [rng.choice(sorted(pool))]
+        else:
+            parent_ids = [sample_parent(front, rng)]
         parents = [st.candidates[i] for i in parent_ids]
         minibatch = rng.sample(self._split.train, min(self._minibatch, len(self._split.train)))
         before = self._llm.usage
