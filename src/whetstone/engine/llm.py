@@ -68,10 +68,15 @@ class LLMGateway:
     def exhausted(self) -> str | None:
         """Which cap is reached, if any."""
         b = self._budget
+        if b is not None and b.max_llm_calls is not None and self._started >= b.max_llm_calls:
+            return "maxLlmCalls"
+        return self._spent()
+
+    def _spent(self) -> str | None:
+        """Which of the usage caps (tokens, USD) is reached: these are known only after calls."""
+        b = self._budget
         if b is None:
             return None
-        if b.max_llm_calls is not None and self._started >= b.max_llm_calls:
-            return "maxLlmCalls"
         if b.max_tokens is not None and self._usage.total_tokens >= b.max_tokens:
             return "maxTokens"
         if b.max_cost_usd is not None and self._usage.cost_usd >= b.max_cost_usd:
@@ -98,6 +103,12 @@ class LLMGateway:
             model, tuple(messages), temperature, max_tokens, dict(hints or {})
         )
         async with self._semaphore:
+            # Checked again once a slot is free: calls queued behind the slots must not go
+            # out after the cap was reached meanwhile.
+            cap = self._spent()
+            if cap is not None:
+                self._started -= 1
+                raise BudgetExhausted(f"budget {cap} reached")
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             started = time.perf_counter()

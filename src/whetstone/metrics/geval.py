@@ -52,9 +52,11 @@ def parse_verdict(text: str) -> tuple[float, str] | None:
 
 
 def _normalise(score: float, scale: float | None) -> float:
+    """The judge is asked for 0-10: whole numbers are read on that scale; a fraction
+    such as 0.7 is taken as a judge that answered on 0-1."""
     if scale:
         score /= scale
-    elif score > 1:
+    elif score > 1 or float(score).is_integer():
         score /= 10
     return min(1.0, max(0.0, score))
 

@@ -48,9 +48,29 @@ _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _LETTERS = re.compile(r"[A-Za-z]")
 
 
+def _calendar_date(s: str) -> date | None:
+    found = _DATE.fullmatch(s)
+    if found is None:
+        return None
+    try:
+        return date(*(int(x) for x in found.groups()))
+    except ValueError:  # 2023-02-30 looks like a date and is none
+        return None
+
+
 def _human_date(s: str) -> str:
-    y, m, d = (int(x) for x in _DATE.fullmatch(s).groups())  # type: ignore[union-attr]
-    return date(y, m, d).strftime("%B %-d, %Y")
+    """How a model writes a date it was not told the format of; a date-shaped answer that
+    is no calendar date (2023-02-30) comes out as 2023/02/30."""
+    day = _calendar_date(s)
+    if day is not None:
+        return day.strftime("%B %-d, %Y")
+    return s.replace("-", "/") if _DATE.fullmatch(s) else s
+
+
+def _other_case(s: str) -> str:
+    """What a model writes without a case instruction: capitalised (a lone letter lower)."""
+    bent = s.lower().capitalize()
+    return bent if bent != s else s.lower()
 
 
 def _bullets(s: str) -> bool:
@@ -99,7 +119,7 @@ RULES: dict[str, Rule] = {
             ("Write dates in ISO format (YYYY-MM-DD).", "Give dates as YYYY-MM-DD (ISO 8601)."),
             re.compile(r"yyyy-mm-dd|\biso\b", re.I),
             lambda s: _DATE.fullmatch(s.removeprefix("Answer: ")) is not None,
-            lambda s: _human_date(s) if _DATE.fullmatch(s) else s,
+            _human_date,
             "Dates must be written as YYYY-MM-DD.",
         ),
         Rule(
@@ -123,7 +143,7 @@ RULES: dict[str, Rule] = {
             ("Write the answer in uppercase letters.", "Answer in ALL CAPS (uppercase)."),
             re.compile(r"upper[- ]?case|all caps|capital letters", re.I),
             lambda s: _plain(s) and s == s.upper(),
-            lambda s: s.lower().capitalize(),
+            _other_case,
             "The answer must be in uppercase letters.",
         ),
         Rule(
@@ -179,7 +199,8 @@ def infer_rules(expected: str) -> list[str]:
     return found
 
 
-_EXAMPLE_OUTPUT = re.compile(r"^Output: ?(.+)$", re.M)
+# An example's output runs to the end of its block: bullets span several lines.
+_EXAMPLE_OUTPUT = re.compile(r"^Output: ?(.+?)(?=\n\s*\n|\nExample:|\Z)", re.M | re.S)
 
 
 def satisfied(rule_ids: Iterable[str], prompt: str) -> set[str]:
