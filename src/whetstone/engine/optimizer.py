@@ -83,6 +83,7 @@ class OptimizerEngine:
     async def step(self, raw: dict[str, Any]) -> StepResult:
         st = EngineState.from_json(raw)
         self._llm.reset_usage(Usage.from_wire(st.usage))
+        self._step_usage = self._llm.usage
         self._events = []
         try:
             stop = before_step(self._cfg, self._ctx.elapsed_ms(), self._llm.exhausted())
@@ -90,10 +91,9 @@ class OptimizerEngine:
                 stop = await self._phases[st.phase](st)
         except BudgetExhausted:
             stop = StopReason.BUDGET
-            self._abort(st, "budget")
         if stop is not None:
-            if stop is StopReason.TIMEOUT:
-                self._abort(st, "timeout")
+            if stop in (StopReason.TIMEOUT, StopReason.BUDGET):
+                self._abort(st, stop.value)
             self._close_iteration(st)
         st.usage = self._llm.usage.to_wire()
         return StepResult(self._events, st.to_json(), self._summary(st), self._progress(st), stop)
@@ -120,11 +120,14 @@ class OptimizerEngine:
         target = self._cfg.target_score
         if target is not None and score >= target:
             return StopReason.TARGET_SCORE
-        st.phase, st.iteration, st.slot = "propose", 1, 0
+        st.phase, st.slot = "propose", 0
         return None
 
     async def _propose(self, st: EngineState) -> StopReason | None:
         if st.slot == 0:
+            # The iteration number moves only when an iteration really starts, so a stop
+            # between iterations reports the last one that ran.
+            st.iteration += 1
             self._emit(IterationStart(st.iteration, self._ctx.clock.now()), st.iteration)
             st.iteration_open, st.improved_this_iteration, st.iteration_scores = True, False, []
         candidate_id = f"cand-{st.iteration}-{st.slot + 1}"
@@ -205,10 +208,7 @@ class OptimizerEngine:
     async def _iteration_end(self, st: EngineState) -> StopReason | None:
         self._close_iteration(st)
         st.phase, st.slot = "propose", 0
-        stop = after_iteration(self._cfg, st)
-        if stop is None:
-            st.iteration += 1
-        return stop
+        return after_iteration(self._cfg, st)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -239,13 +239,17 @@ class OptimizerEngine:
         )
 
     def _abort(self, st: EngineState, why: str) -> None:
-        """A stop inside a candidate's evaluation: say so, and drop the candidate."""
-        if st.pending is None or st.phase not in ("minibatch", "full"):
+        """A stop while an evaluation is open: close it (score null, what it spent, why);
+        a cut-short candidate is dropped."""
+        if st.phase == "baseline_eval":
+            open_id, phase = "baseline", "baseline"
+        elif st.pending is not None and st.phase in ("minibatch", "full"):
+            open_id, phase = st.pending.id, st.phase
+        else:
             return
+        spent = _delta(self._llm.usage, self._step_usage)
         self._emit(
-            EvaluationComplete(
-                st.iteration, st.pending.id, None, {}, Usage(), st.phase, aborted=why
-            ),
+            EvaluationComplete(st.iteration, open_id, None, {}, spent, phase, aborted=why),
             st.iteration,
         )
         st.pending = None
