@@ -116,14 +116,42 @@ def snake_keys(data: dict[str, Any]) -> dict[str, Any]:
     return {to_snake(k): v for k, v in data.items()}
 
 
-class EncodedEvent:
-    """A stored event with its wire JSON, encoded once for every reader and subscriber."""
+def event_frame(job_id: str, body: bytes) -> str:
+    """The WebSocket ``event`` frame around an event's JSON."""
+    return f'{{"type":"event","jobId":{orjson.dumps(job_id).decode()},"event":{body.decode()}}}'
 
-    __slots__ = ("body", "event")
+
+def sse_frame(event_id: int, event_type_name: str, body: bytes) -> str:
+    return f"id: {event_id}\nevent: {event_type_name}\ndata: {body.decode()}\n\n"
+
+
+class EncodedEvent:
+    """A stored event with its wire JSON, encoded once for every reader and subscriber;
+    the WebSocket and SSE frames around it are built once too, on first use."""
+
+    __slots__ = ("_sse", "_ws", "body", "event")
 
     def __init__(self, event: ev.Event, body: bytes | None = None) -> None:
         self.event = event
         self.body = body if body is not None else encode_event(event)
+        self._ws: str | None = None
+        self._sse: str | None = None
+
+    @property
+    def ws_frame(self) -> str:
+        if self._ws is None:
+            self._ws = event_frame(self.event.job_id, self.body)
+        return self._ws
+
+    @property
+    def sse(self) -> str:
+        if self._sse is None:
+            self._sse = sse_frame(self.event.id, event_type(self.event.payload), self.body)
+        return self._sse
+
+    @property
+    def terminal(self) -> bool:
+        return isinstance(self.event.payload, ev.TERMINAL_PAYLOADS)
 
     @property
     def id(self) -> int:

@@ -18,7 +18,7 @@ from whetstone.runner.runner import JobRunner
 from whetstone.security import KeyHasher
 from whetstone.server import errors
 from whetstone.server.limits import BodySizeLimit
-from whetstone.server.routes import datasets, health, optimizations, prompts
+from whetstone.server.routes import datasets, health, optimizations, prompts, stream
 from whetstone.server.services import Services
 from whetstone.settings import Settings
 from whetstone.store.base import Store
@@ -40,7 +40,9 @@ def build_services(
     if store is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()), clock)
-    bus = bus or InProcessEventBus()
+    bus = bus or InProcessEventBus(
+        max_events=settings.subscriber_max_events, max_bytes=settings.subscriber_max_bytes
+    )
     runner = None
     if settings.run_jobs if run_jobs is None else run_jobs:
         runner = JobRunner(
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     errors.install(app)
-    for module in (health, prompts, datasets, optimizations):
+    for module in (health, prompts, datasets, optimizations, stream):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from whetstone.domain.job import ApiKey
 from whetstone.errors import Unauthorized
@@ -20,7 +21,7 @@ HOW_TO_AUTH = (
 )
 
 
-def get_services(request: Request) -> Services:
+def get_services(request: HTTPConnection) -> Services:
     services: Services = request.app.state.services
     return services
 

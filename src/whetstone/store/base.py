@@ -35,6 +35,8 @@ class EventPage:
     bodies: list[bytes]
     head_event_id: int
     has_more: bool
+    ids: list[int] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,17 +20,18 @@ class SQLEventLog:
             head = (
                 await conn.execute(select(jobs.c.last_event_id).where(jobs.c.id == job_id))
             ).scalar_one_or_none()
-            rows = (
-                (
-                    await conn.execute(
-                        select(events.c.body)
-                        .where(events.c.job_id == job_id, events.c.id > after_id)
-                        .order_by(events.c.id)
-                        .limit(limit + 1)
-                    )
-                )
-                .scalars()
-                .all()
+            result = await conn.execute(
+                select(events.c.id, events.c.event_type, events.c.body)
+                .where(events.c.job_id == job_id, events.c.id > after_id)
+                .order_by(events.c.id)
+                .limit(limit + 1)
             )
-        bodies = [body.encode() for body in rows[:limit]]
-        return EventPage(bodies, int(head or 0), len(rows) > limit)
+            rows = result.all()
+        page = rows[:limit]
+        return EventPage(
+            bodies=[r.body.encode() for r in page],
+            head_event_id=int(head or 0),
+            has_more=len(rows) > limit,
+            ids=[r.id for r in page],
+            types=[r.event_type for r in page],
+        )

@@ -1,0 +1,89 @@
+"""Live events: the WebSocket ``/ws/optimization`` and SSE ``GET …/stream``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, WebSocket
+from fastapi.responses import StreamingResponse
+
+from whetstone.bus.base import SubscriberEvicted
+from whetstone.domain.codec import sse_frame
+from whetstone.errors import InvalidRequest
+from whetstone.server.deps import Key, Svc, get_services
+from whetstone.server.services import Services
+from whetstone.server.streaming import JobStream, Stored
+from whetstone.server.ws.session import SocketSession
+
+router = APIRouter(tags=["streaming"])
+
+
+@router.websocket("/ws/optimization")
+async def optimization_socket(websocket: WebSocket) -> None:
+    await SocketSession(websocket, get_services(websocket)).run()
+
+
+def _resume_from(last_event_id: str | None, after_event_id: int | None) -> int | None:
+    if last_event_id is None:
+        return after_event_id
+    if not last_event_id.strip().isdigit():
+        raise InvalidRequest(
+            "Last-Event-ID must be the id of the last event you processed (a whole number)",
+            details={"Last-Event-ID": last_event_id},
+        )
+    return int(last_event_id)
+
+
+async def _sse(
+    svc: Services, request: Request, job_id: str, after: int | None
+) -> AsyncIterator[str]:
+    interval = svc.settings.sse_heartbeat_seconds
+    async with JobStream(svc.store, svc.bus, job_id, after) as stream:
+        yield f"retry: 2000\n: subscribed, head {stream.head}\n\n"
+        async for page in stream.replay():
+            for event_id, kind, body in zip(page.ids, page.types, page.bodies, strict=True):
+                yield sse_frame(event_id, kind, body)
+        live = stream.live().__aiter__()
+        while not stream.finished:
+            try:
+                async with asyncio.timeout(interval):
+                    item = await anext(live)
+            except TimeoutError:
+                yield ": heartbeat\n\n"
+                continue
+            except (StopAsyncIteration, SubscriberEvicted):
+                return  # ended, or too slow: the client reconnects with Last-Event-ID
+            if isinstance(item, Stored):
+                for event_id, kind, body in zip(
+                    item.page.ids, item.page.types, item.page.bodies, strict=True
+                ):
+                    yield sse_frame(event_id, kind, body)
+            else:
+                yield item.sse
+        with contextlib.suppress(Exception):
+            await live.aclose()  # type: ignore[attr-defined]
+
+
+@router.get(
+    "/api/optimizations/{job_id}/stream",
+    summary="Server-sent events: stored events after Last-Event-ID / afterEventId, then live",
+    response_class=StreamingResponse,
+)
+async def stream(
+    job_id: str,
+    request: Request,
+    svc: Svc,
+    key: Key,
+    after_event_id: Annotated[int | None, Query(alias="afterEventId", ge=0)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    await svc.store.jobs.get(key.workspace_id, job_id)
+    after = _resume_from(last_event_id, after_event_id)
+    return StreamingResponse(
+        _sse(svc, request, job_id, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

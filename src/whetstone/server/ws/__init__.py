@@ -1,0 +1,1 @@
+"""``/ws/optimization``: the WebSocket protocol of PROTOCOL.md."""

@@ -1,0 +1,249 @@
+"""One WebSocket connection: authentication, a reader, a writer, a heartbeat, and one pump
+task per subscribed job.
+
+Backpressure is the slow-consumer test: pumps ``await`` a small outbound queue, so a
+stalled client stalls only its own pumps; their bounded bus subscriptions then
+overflow, the bus evicts them, and the socket is closed with 4408 so the client
+resubscribes from its last id. The job and every other client carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from whetstone.bus.base import SubscriberEvicted
+from whetstone.domain.codec import event_frame
+from whetstone.domain.job import ApiKey
+from whetstone.errors import NotFound
+from whetstone.server.services import Services
+from whetstone.server.streaming import JobStream, Stored
+from whetstone.server.ws import protocol as p
+
+log = logging.getLogger(__name__)
+
+UNAUTHORIZED = 4401
+TOO_SLOW = 4408
+TOO_BIG = 1009
+
+
+def _header_token(ws: WebSocket) -> str | None:
+    auth = ws.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return ws.headers.get("x-api-key") or None
+
+
+class SocketSession:
+    def __init__(self, ws: WebSocket, svc: Services) -> None:
+        self._ws = ws
+        self._svc = svc
+        self._settings = svc.settings
+        self._out: asyncio.Queue[str] = asyncio.Queue(maxsize=self._settings.ws_send_queue)
+        self._pumps: dict[str, asyncio.Task[None]] = {}
+        self._key: ApiKey | None = None
+        self._done = asyncio.Event()
+        self._idle = asyncio.Event()  # set by the writer after each send: not idle
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def run(self) -> None:
+        await self._ws.accept()
+        self._key = await self._authenticate()
+        if self._key is None:
+            return
+        await self._ws.send_text(p.AUTHENTICATED)
+        self._tasks = [
+            asyncio.create_task(self._reader(), name="ws-reader"),
+            asyncio.create_task(self._writer(), name="ws-writer"),
+            asyncio.create_task(self._heartbeat(), name="ws-heartbeat"),
+        ]
+        try:
+            await self._done.wait()
+        finally:
+            for task in [*self._tasks, *self._pumps.values()]:
+                task.cancel()
+            for task in [*self._tasks, *self._pumps.values()]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # -- authentication ---------------------------------------------------------------
+
+    async def _authenticate(self) -> ApiKey | None:
+        token = _header_token(self._ws)
+        if token is None:
+            token = await self._first_message_token()
+            if token is None:
+                return None
+        key = await self._svc.store.keys.authenticate(token)
+        if key is None:
+            await self._refuse("invalid API key")
+        return key
+
+    async def _first_message_token(self) -> str | None:
+        try:
+            async with asyncio.timeout(self._settings.ws_auth_timeout_seconds):
+                text = await self._ws.receive_text()
+        except (TimeoutError, WebSocketDisconnect, KeyError, RuntimeError):
+            await self._refuse('authenticate first: send {"type": "auth", "token": "<key>"}')
+            return None
+        try:
+            command = p.parse(text)
+        except p.ProtocolError:
+            command = None
+        if not isinstance(command, p.Auth):
+            await self._refuse('the first message must be {"type": "auth", "token": "<key>"}')
+            return None
+        return command.token
+
+    async def _refuse(self, message: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._ws.send_text(p.error("unauthorized", message))
+            await self._ws.close(UNAUTHORIZED, "unauthorized")
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        try:
+            while True:
+                message = await self._ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    await self._put(
+                        p.error(
+                            "invalid_message", "binary frames are not supported; send JSON text"
+                        )
+                    )
+                    continue
+                if len(text.encode()) > self._settings.ws_max_frame_bytes:
+                    await self.close(TOO_BIG, "frame too big")
+                    return
+                try:
+                    await self._handle(p.parse(text))
+                except p.ProtocolError as exc:
+                    await self._put(p.error(exc.code, exc.message, exc.job_id))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self._done.set()
+
+    async def _handle(self, command: p.Command) -> None:
+        assert self._key is not None
+        if isinstance(command, p.Ping):
+            await self._put(p.PONG)
+        elif isinstance(command, p.Auth):
+            key = await self._svc.store.keys.authenticate(command.token)
+            if key is None or key.workspace_id != self._key.workspace_id:
+                await self._put(p.error("unauthorized", "invalid API key for this connection"))
+            else:
+                await self._put(p.AUTHENTICATED)
+        elif isinstance(command, p.Subscribe):
+            await self._subscribe(command)
+        elif isinstance(command, p.Unsubscribe):
+            await self._stop_pump(command.job_id)
+            await self._put(p.unsubscribed(command.job_id))
+        elif isinstance(command, p.Replay):
+            await self._check_job(command.job_id)
+            await self._replay(command)
+
+    async def _check_job(self, job_id: str) -> None:
+        assert self._key is not None
+        try:
+            await self._svc.store.jobs.get(self._key.workspace_id, job_id)
+        except NotFound as exc:
+            raise p.ProtocolError(
+                "not_found", f"optimization {job_id!r} not found", job_id
+            ) from exc
+
+    async def _subscribe(self, command: p.Subscribe) -> None:
+        await self._check_job(command.job_id)
+        await self._stop_pump(command.job_id)  # a resubscribe replaces the subscription
+        if len(self._pumps) >= self._settings.ws_max_subscriptions:
+            limit = self._settings.ws_max_subscriptions
+            raise p.ProtocolError(
+                "too_many_subscriptions", f"at most {limit} jobs per connection", command.job_id
+            )
+        task = asyncio.create_task(self._pump(command.job_id, command.after))
+        self._pumps[command.job_id] = task
+
+    async def _stop_pump(self, job_id: str) -> None:
+        task = self._pumps.pop(job_id, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _replay(self, command: p.Replay) -> None:
+        after = command.after
+        while True:
+            page = await self._svc.store.events.after(command.job_id, after, 500)
+            await self._put(p.replay(command.job_id, page))
+            if not page.has_more:
+                return
+            after = page.ids[-1]
+
+    # -- one subscription -------------------------------------------------------------
+
+    async def _pump(self, job_id: str, after: int | None) -> None:
+        try:
+            async with JobStream(self._svc.store, self._svc.bus, job_id, after) as stream:
+                await self._put(p.subscribed(job_id, stream.head))
+                async for page in stream.replay():
+                    await self._put(p.replay(job_id, page))
+                async for item in stream.live():
+                    if isinstance(item, Stored):
+                        for body in item.page.bodies:
+                            await self._put(event_frame(job_id, body))
+                    else:
+                        await self._put(item.ws_frame)
+        except SubscriberEvicted:
+            await self.close(TOO_SLOW, "too slow: resubscribe with afterEventId = your last id")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("streaming optimization %s failed", job_id)
+            await self._put(p.error("internal", "streaming failed; resubscribe", job_id))
+        finally:
+            if self._pumps.get(job_id) is asyncio.current_task():
+                del self._pumps[job_id]
+
+    # -- writing ----------------------------------------------------------------------
+
+    async def _put(self, frame: str) -> None:
+        await self._out.put(frame)
+
+    async def _writer(self) -> None:
+        try:
+            while True:
+                frame = await self._out.get()
+                await self._ws.send_text(frame)
+                self._idle.set()
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            self._done.set()
+
+    async def _heartbeat(self) -> None:
+        interval = self._settings.ws_heartbeat_seconds
+        while True:
+            self._idle.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await self._idle.wait()
+                continue  # something was sent: not idle
+            with contextlib.suppress(asyncio.QueueFull):
+                self._out.put_nowait(p.HEARTBEAT)
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with ``code``; the writer may be stuck on a slow client, so stop it first.
+        ``run`` then cancels whatever is left."""
+        for task in self._tasks:
+            if task is not asyncio.current_task() and task.get_name() != "ws-reader":
+                task.cancel()
+        if self._ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self._ws.close(code, reason)
+        self._done.set()
