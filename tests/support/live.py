@@ -21,6 +21,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server with an event set once it listens (it only has a flag)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
 @dataclass
 class LiveServer:
     services: Services
@@ -50,16 +62,18 @@ async def live_server(
         ws_max_size=services.settings.ws_max_frame_bytes,
         lifespan="off",
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     if start_runner and services.runner is not None:
         await services.runner.start()
     task = asyncio.create_task(server.serve())
+    ready = asyncio.create_task(server.ready.wait())
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.005)
+        await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if not server.ready.is_set():
+            raise RuntimeError(f"uvicorn did not start on port {port}")
         yield LiveServer(services, port, server)
     finally:
+        ready.cancel()
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
