@@ -64,7 +64,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        ws_max_size=64 * 1024,
+        ws_max_size=settings.ws_max_frame_bytes,
     )
 
 

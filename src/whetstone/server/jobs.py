@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import secrets
 
+import orjson
+
 from whetstone.bus.base import SubscriberEvicted, Subscription
+from whetstone.domain.codec import EncodedEvent, event_from_wire
 from whetstone.domain.config import JobConfig, MetricSpec
 from whetstone.domain.events import TERMINAL_PAYLOADS, JobPaused
 from whetstone.domain.job import Job
@@ -101,7 +104,13 @@ async def act(
     next step boundary; wait for that up to ``control_wait_seconds``, then answer as things are."""
     sub = svc.bus.subscribe(job_id)
     try:
+        before = (await svc.store.jobs.get(workspace_id, job_id)).last_event_id
         job = await svc.store.jobs.request(workspace_id, job_id, action, reason)
+        wrote = action is JobAction.RESUME or (
+            action is JobAction.CANCEL and job.pending_action is None
+        )
+        if wrote and job.last_event_id > before:  # the API wrote it: no runner held the job
+            await _publish_stored(svc, job_id, before, job.last_event_id)
         if action is JobAction.RESUME:
             svc.wake_runner()
         wait = svc.settings.control_wait_seconds
@@ -112,6 +121,13 @@ async def act(
         return job
     finally:
         sub.close()
+
+
+async def _publish_stored(svc: Services, job_id: str, after: int, head: int) -> None:
+    """Publish events the API itself wrote (the runner publishes its own)."""
+    page = await svc.store.events.after(job_id, after, head - after)
+    events = [EncodedEvent(event_from_wire(orjson.loads(body)), body) for body in page.bodies]
+    await svc.bus.publish(job_id, events)
 
 
 async def _settled(sub: Subscription) -> None:
