@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -18,7 +20,6 @@ from tests.cli.test_keys import create_key
 from whetstone import __version__
 
 START_TIMEOUT = 20.0
-POLL = 0.05
 
 
 def free_port() -> int:
@@ -29,18 +30,23 @@ def free_port() -> int:
 
 
 def wait_healthy(proc: subprocess.Popen[bytes], base_url: str) -> httpx.Response:
-    """Poll the health endpoint of a starting process (bounded: it is another process)."""
+    """Wait (bounded) until the process logs that it has started, then ask its health:
+    the wait is on the process's own words, not on a timer."""
+    assert proc.stderr is not None
     deadline = time.monotonic() + START_TIMEOUT
-    with httpx.Client(base_url=base_url, timeout=2.0) as client:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"whetstone serve exited early with code {proc.returncode}")
-            try:
-                return client.get("/api/health")
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"whetstone serve did not answer within {START_TIMEOUT} s")
-                time.sleep(POLL)
+    seen = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        while b"Application startup complete" not in seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                pytest.fail(f"whetstone serve did not start within {START_TIMEOUT} s: {seen!r}")
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            if not chunk:
+                pytest.fail(f"whetstone serve exited early with code {proc.wait()}: {seen!r}")
+            seen += chunk
+    with httpx.Client(base_url=base_url, timeout=5.0) as client:
+        return client.get("/api/health")
 
 
 @pytest.fixture
