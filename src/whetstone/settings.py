@@ -34,7 +34,6 @@ class Settings(BaseSettings):
     ws_auth_timeout_seconds: float = Field(10.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)
     ws_max_subscriptions: int = Field(100, ge=1)
-    ws_send_queue: int = Field(64, ge=1)  # frames waiting for one socket
     subscriber_max_events: int = Field(10_000, ge=1)  # live events queued for one subscriber
     subscriber_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     sse_heartbeat_seconds: float = Field(25.0, gt=0)

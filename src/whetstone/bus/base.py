@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from whetstone.domain.codec import EncodedEvent
@@ -29,6 +29,8 @@ class EventBus(Protocol):
         """Hand stored events to every subscriber of the job without waiting on any."""
         ...
 
-    def subscribe(self, job_id: str) -> Subscription: ...
+    def subscribe(self, job_id: str, on_evict: Callable[[], None] | None = None) -> Subscription:
+        """A bounded subscription; ``on_evict`` is called (synchronously) if it overflows."""
+        ...
 
     async def close(self) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from whetstone.bus.base import SubscriberEvicted
 from whetstone.domain.codec import EncodedEvent
@@ -12,7 +12,12 @@ from whetstone.domain.codec import EncodedEvent
 
 class MemorySubscription:
     def __init__(
-        self, bus: InProcessEventBus, job_id: str, max_events: int, max_bytes: int
+        self,
+        bus: InProcessEventBus,
+        job_id: str,
+        max_events: int,
+        max_bytes: int,
+        on_evict: Callable[[], None] | None = None,
     ) -> None:
         self.job_id = job_id
         self._bus = bus
@@ -23,6 +28,7 @@ class MemorySubscription:
         self._ready = asyncio.Event()
         self.evicted = False
         self.closed = False
+        self._on_evict = on_evict
 
     def offer(self, event: EncodedEvent) -> None:
         """Called by the bus; never blocks. Overflow evicts this subscriber only."""
@@ -33,6 +39,8 @@ class MemorySubscription:
             self._queue.clear()
             self._bytes = 0
             self._bus.discard(self)
+            if self._on_evict is not None:
+                self._on_evict()  # the owner may be stuck writing to its client: tell it now
         else:
             self._queue.append(event)
             self._bytes += len(event.body)
@@ -72,8 +80,10 @@ class InProcessEventBus:
         self._max_events = max_events
         self._max_bytes = max_bytes
 
-    def subscribe(self, job_id: str) -> MemorySubscription:
-        sub = MemorySubscription(self, job_id, self._max_events, self._max_bytes)
+    def subscribe(
+        self, job_id: str, on_evict: Callable[[], None] | None = None
+    ) -> MemorySubscription:
+        sub = MemorySubscription(self, job_id, self._max_events, self._max_bytes, on_evict)
         self._subscribers.setdefault(job_id, set()).add(sub)
         return sub
 

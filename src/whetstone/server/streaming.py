@@ -11,7 +11,7 @@ store first, so ids always go out in order.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -30,7 +30,15 @@ class Stored:
 
 
 class JobStream:
-    def __init__(self, store: Store, bus: EventBus, job_id: str, after: int | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        job_id: str,
+        after: int | None,
+        on_evict: Callable[[], None] | None = None,
+    ) -> None:
+        self._on_evict = on_evict
         self._store = store
         self._bus = bus
         self.job_id = job_id
@@ -41,7 +49,7 @@ class JobStream:
         self.finished = False  # the job's terminal event was handed out
 
     async def __aenter__(self) -> JobStream:
-        self._sub = self._bus.subscribe(self.job_id)  # first: see the module docstring
+        self._sub = self._bus.subscribe(self.job_id, self._on_evict)  # first: see the docstring
         job = await self._store.jobs.get_any(self.job_id)
         self.head = job.last_event_id
         self.last = self.head if self._after is None else min(self._after, self.head)

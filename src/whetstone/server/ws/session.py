@@ -1,10 +1,11 @@
-"""One WebSocket connection: authentication, a reader, a writer, a heartbeat, and one pump
-task per subscribed job.
+"""One WebSocket connection: authentication, a reader, a heartbeat, and one pump task per
+subscribed job. Pumps and the reader send directly, one frame at a time under a lock,
+so a delivery wakes one task.
 
-Backpressure is the slow-consumer test: pumps ``await`` a small outbound queue, so a
-stalled client stalls only its own pumps; their bounded bus subscriptions then
-overflow, the bus evicts them, and the socket is closed with 4408 so the client
-resubscribes from its last id. The job and every other client carry on.
+Backpressure is the slow-consumer test: a send to a stalled client waits, which
+stalls only that socket's pumps; their bounded bus subscriptions then overflow,
+the bus tells the session at once, and the socket is closed with 4408 so the
+client resubscribes from its last id. The job and every other client carry on.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 UNAUTHORIZED = 4401
 TOO_SLOW = 4408
 TOO_BIG = 1009
+_TOO_SLOW = "too slow: resubscribe with afterEventId = your last id"
 
 
 def _header_token(ws: WebSocket) -> str | None:
@@ -43,11 +45,13 @@ class SocketSession:
         self._ws = ws
         self._svc = svc
         self._settings = svc.settings
-        self._out: asyncio.Queue[str] = asyncio.Queue(maxsize=self._settings.ws_send_queue)
+        self._send_lock = asyncio.Lock()
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._key: ApiKey | None = None
         self._done = asyncio.Event()
-        self._idle = asyncio.Event()  # set by the writer after each send: not idle
+        self._last_send = 0.0  # loop time of the last frame sent: the heartbeat's clock
+        self._closing = False
+        self._closer: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def run(self) -> None:
@@ -55,10 +59,9 @@ class SocketSession:
         self._key = await self._authenticate()
         if self._key is None:
             return
-        await self._ws.send_text(p.AUTHENTICATED)
+        await self._put(p.AUTHENTICATED)
         self._tasks = [
             asyncio.create_task(self._reader(), name="ws-reader"),
-            asyncio.create_task(self._writer(), name="ws-writer"),
             asyncio.create_task(self._heartbeat(), name="ws-heartbeat"),
         ]
         try:
@@ -190,8 +193,15 @@ class SocketSession:
     # -- one subscription -------------------------------------------------------------
 
     async def _pump(self, job_id: str, after: int | None) -> None:
+        def evicted() -> None:  # called by the bus while we may be stuck sending
+            if self._closer is None:
+                self._closer = asyncio.get_running_loop().create_task(
+                    self.close(TOO_SLOW, _TOO_SLOW)
+                )
+
         try:
-            async with JobStream(self._svc.store, self._svc.bus, job_id, after) as stream:
+            stream = JobStream(self._svc.store, self._svc.bus, job_id, after, evicted)
+            async with stream:
                 await self._put(p.subscribed(job_id, stream.head))
                 async for page in stream.replay():
                     await self._put(p.replay(job_id, page))
@@ -202,7 +212,7 @@ class SocketSession:
                     else:
                         await self._put(item.ws_frame)
         except SubscriberEvicted:
-            await self.close(TOO_SLOW, "too slow: resubscribe with afterEventId = your last id")
+            await self.close(TOO_SLOW, _TOO_SLOW)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -215,33 +225,31 @@ class SocketSession:
     # -- writing ----------------------------------------------------------------------
 
     async def _put(self, frame: str) -> None:
-        await self._out.put(frame)
-
-    async def _writer(self) -> None:
-        try:
-            while True:
-                frame = await self._out.get()
-                await self._ws.send_text(frame)
-                self._idle.set()
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            self._done.set()
+        async with self._send_lock:
+            await self._ws.send_text(frame)
+            self._last_send = asyncio.get_running_loop().time()
 
     async def _heartbeat(self) -> None:
+        """One timer per interval, not per frame: sleep until the socket has been idle for
+        an interval, then send a heartbeat."""
+        loop = asyncio.get_running_loop()
         interval = self._settings.ws_heartbeat_seconds
         while True:
-            self._idle.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await self._idle.wait()
-                continue  # something was sent: not idle
-            with contextlib.suppress(asyncio.QueueFull):
-                self._out.put_nowait(p.HEARTBEAT)
+            idle_for = loop.time() - self._last_send
+            if idle_for >= interval:
+                await self._put(p.HEARTBEAT)
+                continue
+            await asyncio.sleep(interval - idle_for)
 
     async def close(self, code: int, reason: str) -> None:
-        """Close with ``code``; the writer may be stuck on a slow client, so stop it first.
-        ``run`` then cancels whatever is left."""
-        for task in self._tasks:
-            if task is not asyncio.current_task() and task.get_name() != "ws-reader":
+        """Close with ``code``. Pumps may be stuck sending to a slow client: stop them first
+        (``run`` then cancels whatever is left)."""
+        if self._closing:
+            return
+        self._closing = True
+        current = asyncio.current_task()
+        for task in [*self._pumps.values(), *self._tasks]:
+            if task is not current and task.get_name() != "ws-reader":
                 task.cancel()
         if self._ws.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
