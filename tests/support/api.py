@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -20,7 +21,8 @@ class Api:
         return response.json()
 
     async def prompt(self, template: str = "Answer the question: {question}", **kw: Any) -> Any:
-        body = {"name": kw.pop("name", f"p-{id(kw)}-{template[:10]}"), "template": template, **kw}
+        name = kw.pop("name", f"p-{uuid.uuid4().hex[:12]}")
+        body = {"name": name, "template": template, **kw}
         return (await self.call("POST", "/api/prompts", 201, json=body))["data"]
 
     async def dataset(self, items: list[dict[str, Any]] | None = None, **kw: Any) -> Any:

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from whetstone.bus.base import EventBus, Subscription
-from whetstone.domain.codec import EncodedEvent
+from whetstone.domain.codec import EVENT_TYPES, EncodedEvent
+from whetstone.domain.events import TERMINAL_PAYLOADS
 from whetstone.store.base import EventPage, Store
 
 REPLAY_BATCH = 500
+TERMINAL_TYPES = frozenset(EVENT_TYPES[cls] for cls in TERMINAL_PAYLOADS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class JobStream:
             page = await self._store.events.after(self.job_id, self.last, REPLAY_BATCH)
             if page.ids:
                 self.last = page.ids[-1]
+            if TERMINAL_TYPES.intersection(page.types):
+                self.finished = True  # the job ended while we read
             more = page.has_more
             yield page
             if not more:

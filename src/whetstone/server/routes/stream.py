@@ -48,12 +48,15 @@ async def _sse(
                 yield sse_frame(event_id, kind, body)
         live = stream.live().__aiter__()
         while not stream.finished:
+            # Wait for the next event without cancelling it on a heartbeat: cancelling
+            # would close the live generator for good.
+            next_item = asyncio.ensure_future(anext(live))
+            while not next_item.done():
+                await asyncio.wait({next_item}, timeout=interval)
+                if not next_item.done():
+                    yield ": heartbeat\n\n"
             try:
-                async with asyncio.timeout(interval):
-                    item = await anext(live)
-            except TimeoutError:
-                yield ": heartbeat\n\n"
-                continue
+                item = next_item.result()
             except (StopAsyncIteration, SubscriberEvicted):
                 return  # ended, or too slow: the client reconnects with Last-Event-ID
             if isinstance(item, Stored):
