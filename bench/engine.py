@@ -27,6 +27,7 @@ from whetstone.domain.dataset import Dataset, Item
 from whetstone.domain.prompt import Prompt, PromptBody, PromptSource
 from whetstone.engine.base import JobContext
 from whetstone.engine.factory import OptimizerFactory
+from whetstone.engine.items import ListItemSource
 from whetstone.providers.base import Completion, CompletionRequest
 from whetstone.providers.sim.provider import SimProvider
 from whetstone.samples import SAMPLES, load_sample
@@ -133,20 +134,6 @@ def _spread(values: list[float], fmt: str) -> str:
 # -- overhead and concurrency -----------------------------------------------------------
 
 
-class _Items:
-    def __init__(self, items: list[Item]) -> None:
-        self._items = items
-
-    async def page(self, offset: int, limit: int) -> list[Item]:
-        return self._items[offset : offset + limit]
-
-    async def at(self, positions: list[int]) -> list[Item]:
-        return [self._items[p] for p in positions]
-
-    async def has_expected_outputs(self) -> bool:
-        return True
-
-
 class _TimedSim(SimProvider):
     """The simulator, timing itself: what is not provider time is engine time."""
 
@@ -187,7 +174,9 @@ def _context(items_n: int, config: dict[str, Any]) -> JobContext:
     cfg = cfg.model_copy(update={"evaluation_metrics": [MetricSpec(name="exact_match")]})
     dataset = Dataset("ds", "ws", "capitals", None, items_n, now, ("question",))
     job: Any = None
-    return JobContext(job, cfg, prompt, dataset, _Items(items), SystemClock(), lambda: 0, True)
+    return JobContext(
+        job, cfg, prompt, dataset, ListItemSource(items), SystemClock(), lambda: 0, True
+    )
 
 
 async def overhead() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.support.contract import STAGES
 from whetstone.domain import events as ev
 from whetstone.domain.codec import (
     EVENT_TYPES,
@@ -19,7 +20,6 @@ from whetstone.domain.codec import (
     event_type,
     format_timestamp,
     parse_timestamp,
-    snake_keys,
 )
 from whetstone.domain.usage import Usage
 
@@ -68,20 +68,6 @@ CASES: dict[str, tuple[ev.EventPayload, set[str]]] = {
 }
 
 # docs/events.md: the stage of each type outside iteration 0
-STAGES = {
-    "job_started": "baseline",
-    "iteration_start": "mutation",
-    "mutation_generated": "mutation",
-    "evaluation_start": "evaluation",
-    "evaluation_complete": "evaluation",
-    "new_best": "selection",
-    "iteration_complete": "selection",
-    "job_paused": "selection",
-    "job_resumed": "selection",
-    "job_complete": "finished",
-    "job_failed": "finished",
-    "job_cancelled": "finished",
-}
 FINISHED = {"job_complete", "job_failed", "job_cancelled"}
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
@@ -247,11 +233,3 @@ def test_encoded_event_keeps_a_given_body() -> None:
     event = make_event("job_resumed")
     body = encode_event(event)
     assert EncodedEvent(event, body).body is body
-
-
-def test_snake_keys() -> None:
-    assert snake_keys({"candidateId": "c", "parentIds": [], "score": 1}) == {
-        "candidate_id": "c",
-        "parent_ids": [],
-        "score": 1,
-    }

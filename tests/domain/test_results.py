@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.support.contract import RESULTS_FIELDS
 from whetstone.domain.job import Job
 from whetstone.domain.prompt import Message, PromptBody
 from whetstone.domain.results import HistoryEntry, RunSummary, build_results
@@ -17,20 +18,6 @@ from whetstone.domain.usage import Usage
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 USAGE = Usage(llm_calls=12, input_tokens=3400, output_tokens=560, cost_usd=0.0123)
-RESULTS_FIELDS = {
-    "jobId",
-    "status",
-    "initialScore",
-    "finalScore",
-    "improvement",
-    "relativeImprovement",
-    "bestPrompt",
-    "resultPromptId",
-    "iterations",
-    "stopReason",
-    "history",
-    "usage",
-}
 
 
 def make_job(

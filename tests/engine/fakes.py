@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from whetstone.domain.dataset import Item
+from whetstone.engine.items import ListItemSource
 from whetstone.providers.base import Completion, CompletionRequest
 
 WAIT_SECONDS = 5.0  # the bound on every wait for a condition
@@ -63,17 +63,4 @@ class FakeProvider:
         await asyncio.wait_for(event.wait(), WAIT_SECONDS)
 
 
-class ListItems:
-    """An in-memory ``ItemSource``."""
-
-    def __init__(self, items: list[Item]) -> None:
-        self._items = items
-
-    async def page(self, offset: int, limit: int) -> list[Item]:
-        return self._items[offset : offset + limit]
-
-    async def at(self, positions: list[int]) -> list[Item]:
-        return [self._items[p] for p in positions]
-
-    async def has_expected_outputs(self) -> bool:
-        return all(i.expected_output is not None for i in self._items)
+ListItems = ListItemSource  # the engine tests' name for it

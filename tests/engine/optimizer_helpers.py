@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.support.api import Api
+from tests.support.contract import STAGES, USAGE_FIELDS
 from whetstone.domain.config import MUTATION_TYPES
 from whetstone.domain.status import JobAction
 from whetstone.engine.base import EngineFactory, JobContext, JobEngine, StepResult
@@ -36,21 +37,6 @@ ORDINARY = frozenset(
         "job_complete",
     }
 )
-STAGES = {
-    "job_started": "baseline",
-    "iteration_start": "mutation",
-    "mutation_generated": "mutation",
-    "evaluation_start": "evaluation",
-    "evaluation_complete": "evaluation",
-    "new_best": "selection",
-    "iteration_complete": "selection",
-    "job_paused": "selection",
-    "job_resumed": "selection",
-    "job_complete": "finished",
-    "job_failed": "finished",
-    "job_cancelled": "finished",
-}
-USAGE_KEYS = ("llmCalls", "inputTokens", "outputTokens", "costUsd")
 REQUIRED = {  # PROTOCOL.md: what each event's data always has
     "job_started": {"jobId", "timestamp", "promptId", "datasetId", "config"},
     "iteration_start": {"iteration", "timestamp"},
@@ -192,7 +178,7 @@ class _Cursor:
 
 
 def _add(total: dict[str, float], usage: Mapping[str, Any]) -> None:
-    for key in USAGE_KEYS:
+    for key in USAGE_FIELDS:
         total[key] = total.get(key, 0) + usage[key]
 
 
@@ -275,7 +261,7 @@ def _iteration(
     done = cur.take("iteration_complete", n, iteration=n, bestScore=run.best)
     usage = done["data"]["usage"]
     if run.usage is not None:
-        assert all(usage[k] >= run.usage[k] for k in USAGE_KEYS), "usage is cumulative"
+        assert all(usage[k] >= run.usage[k] for k in USAGE_FIELDS), "usage is cumulative"
     if not cut:
         assert done["data"]["scores"] == scores
     if not run.budget_stop:  # every call paid so far is in some event's usage

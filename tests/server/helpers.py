@@ -65,21 +65,6 @@ JOB_FIELDS = {
     "usage",
     "createdAt",
 }
-USAGE_FIELDS = {"llmCalls", "inputTokens", "outputTokens", "costUsd"}
-RESULTS_FIELDS = {
-    "jobId",
-    "status",
-    "initialScore",
-    "finalScore",
-    "improvement",
-    "relativeImprovement",
-    "bestPrompt",
-    "resultPromptId",
-    "iterations",
-    "stopReason",
-    "history",
-    "usage",
-}
 EVENT_FIELDS = {"id", "jobId", "eventType", "iteration", "stage", "timestamp", "data"}
 CONFIG_FIELDS = {
     "maxIterations",

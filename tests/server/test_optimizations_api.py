@@ -8,13 +8,12 @@ from tests.server.helpers import (
     CONFIG_FIELDS,
     EVENT_FIELDS,
     JOB_FIELDS,
-    RESULTS_FIELDS,
-    USAGE_FIELDS,
     assert_error,
     assert_fields,
     assert_list_meta,
 )
 from tests.support.api import Api
+from tests.support.contract import RESULTS_FIELDS, USAGE_FIELDS
 from whetstone.server.services import Services
 
 

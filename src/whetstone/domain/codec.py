@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 import orjson
-from pydantic.alias_generators import to_camel, to_snake
+from pydantic.alias_generators import to_camel
 
 from whetstone.domain import events as ev
 from whetstone.domain.usage import Usage
@@ -109,11 +109,6 @@ def event_from_wire(obj: dict[str, Any]) -> ev.Event:
         timestamp=parse_timestamp(obj["timestamp"]),
         payload=_payload_from_wire(str(obj["eventType"]), dict(obj.get("data") or {})),
     )
-
-
-def snake_keys(data: dict[str, Any]) -> dict[str, Any]:
-    """camelCase keys to snake_case, one level (the SDK's flat attribute names)."""
-    return {to_snake(k): v for k, v in data.items()}
 
 
 def event_frame(job_id: str, body: bytes) -> str:

@@ -21,6 +21,15 @@ class Usage:
             round(self.cost_usd + other.cost_usd, 10),
         )
 
+    def __sub__(self, other: Usage) -> Usage:
+        """What was spent between two readings of the counters."""
+        return Usage(
+            self.llm_calls - other.llm_calls,
+            self.input_tokens - other.input_tokens,
+            self.output_tokens - other.output_tokens,
+            round(self.cost_usd - other.cost_usd, 10),
+        )
+
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens

@@ -28,7 +28,7 @@ from whetstone.domain.usage import Usage
 from whetstone.engine.base import JobContext, StepResult
 from whetstone.engine.evaluation import Evaluator, ItemResult
 from whetstone.engine.llm import BudgetExhausted, LLMGateway
-from whetstone.engine.proposer import Proposer, _delta
+from whetstone.engine.proposer import Proposer
 from whetstone.engine.state import Candidate, EngineState, Pending
 from whetstone.engine.stopping import after_iteration, before_step
 
@@ -190,7 +190,7 @@ class OptimizerEngine:
                 cand.id,
                 score,
                 _mean_metrics(rows, self._keys),
-                _delta(self._llm.usage, before),
+                self._llm.usage - before,
                 "full",
                 len(self._val),
             ),
@@ -247,7 +247,7 @@ class OptimizerEngine:
             open_id, phase = st.pending.id, st.phase
         else:
             return
-        spent = _delta(self._llm.usage, self._step_usage)
+        spent = self._llm.usage - self._step_usage
         self._emit(
             EvaluationComplete(st.iteration, open_id, None, {}, spent, phase, aborted=why),
             st.iteration,
@@ -268,7 +268,7 @@ class OptimizerEngine:
             cand.id,
             score,
             _mean_metrics(rows, self._keys),
-            _delta(self._llm.usage, before),
+            self._llm.usage - before,
             phase,
             len(results),
         )

@@ -1,8 +1,8 @@
 """``PlaceholderEngine``: walks the iterations without scoring anything.
 
-It exists so the runner's lifecycle, checkpoints and events are real before the
-optimizer lands (issue Step 2). It proposes nothing, calls no model, reports no
-score, and keeps the original prompt as the result.
+The runner's tests drive it: its steps are cheap and predictable, so lifecycle,
+checkpoint and recovery tests do not depend on the optimizer. It proposes nothing,
+calls no model, reports no score, and keeps the original prompt as the result.
 """
 
 from __future__ import annotations

@@ -190,7 +190,7 @@ class Proposer:
         before: Usage,
     ) -> Proposal:
         parent = parents[0]
-        cost = _delta(self._llm.usage, before)
+        cost = self._llm.usage - before
         parent_ids = [p.id for p in parents]
 
         def discarded(reason: str, repairs: list[str] | None = None) -> Proposal:
@@ -235,12 +235,3 @@ class Proposer:
             cost,
         )
         return Proposal(event, candidate, minibatch)
-
-
-def _delta(after: Usage, before: Usage) -> Usage:
-    return Usage(
-        after.llm_calls - before.llm_calls,
-        after.input_tokens - before.input_tokens,
-        after.output_tokens - before.output_tokens,
-        round(after.cost_usd - before.cost_usd, 10),
-    )

@@ -24,6 +24,17 @@ REPLAY_BATCH = 500
 TERMINAL_TYPES = frozenset(EVENT_TYPES[cls] for cls in TERMINAL_PAYLOADS)
 
 
+async def stored_pages(store: Store, job_id: str, after: int) -> AsyncIterator[EventPage]:
+    """Stored events after ``after`` in batches of at most 500; the last has ``has_more``
+    false (and there is always at least one)."""
+    while True:
+        page = await store.events.after(job_id, after, REPLAY_BATCH)
+        yield page
+        if not page.has_more:
+            return
+        after = page.ids[-1]
+
+
 @dataclass(frozen=True, slots=True)
 class Stored:
     """A run of stored events: what a ``replay`` frame or a gap fill carries."""
@@ -72,16 +83,12 @@ class JobStream:
         the last batch has ``has_more`` false."""
         if self._after is None:
             return
-        while True:
-            page = await self._store.events.after(self.job_id, self.last, REPLAY_BATCH)
+        async for page in stored_pages(self._store, self.job_id, self.last):
             if page.ids:
                 self.last = page.ids[-1]
             if TERMINAL_TYPES.intersection(page.types):
                 self.finished = True  # the job ended while we read
-            more = page.has_more
             yield page
-            if not more:
-                break
         if self._terminal_at is not None and self.last >= self._terminal_at:
             self.finished = True
 

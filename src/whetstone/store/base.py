@@ -62,7 +62,6 @@ class JobUpdate:
     clear_pending: bool = False
     result_prompt: PromptBody | None = None
     result_prompt_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class KeyStore(Protocol):

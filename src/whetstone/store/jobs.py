@@ -63,7 +63,7 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 
 def _update_values(update_: JobUpdate, result_prompt_id: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = dict(update_.extra)
+    values: dict[str, Any] = {}
     if update_.status is not None:
         values["status"] = update_.status.value
     if update_.progress is not None:
@@ -210,11 +210,15 @@ class SQLJobStore:
         return await self._set_pending(job.id, action, reason)
 
     async def _set_pending(self, job_id: str, action: JobAction, reason: str | None) -> bool:
-        allowed = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
-        where = [jobs.c.id == job_id, jobs.c.status.in_(allowed)]
-        if action is JobAction.PAUSE:
-            where = [jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value]
-            where.append(or_(jobs.c.pending_action.is_(None), jobs.c.pending_action == "pause"))
+        if action is JobAction.PAUSE:  # a pending cancel wins over a pause
+            where = [
+                jobs.c.id == job_id,
+                jobs.c.status == JobStatus.RUNNING.value,
+                or_(jobs.c.pending_action.is_(None), jobs.c.pending_action == "pause"),
+            ]
+        else:
+            allowed = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
+            where = [jobs.c.id == job_id, jobs.c.status.in_(allowed)]
         async with self._db.write() as conn:
             result = await conn.execute(
                 update(jobs)

@@ -7,16 +7,17 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket
+from fastapi import APIRouter, Header, Query, WebSocket
 from fastapi.responses import StreamingResponse
 
 from whetstone.bus.base import SubscriberEvicted
-from whetstone.domain.codec import sse_frame
+from whetstone.domain.codec import EncodedEvent, sse_frame
 from whetstone.errors import InvalidRequest
 from whetstone.server.deps import Key, Svc, get_services
 from whetstone.server.services import Services
 from whetstone.server.streaming import JobStream, Stored
 from whetstone.server.ws.session import SocketSession
+from whetstone.store.base import EventPage
 
 router = APIRouter(tags=["streaming"])
 
@@ -37,37 +38,40 @@ def _resume_from(last_event_id: str | None, after_event_id: int | None) -> int |
     return int(last_event_id)
 
 
-async def _sse(
-    svc: Services, request: Request, job_id: str, after: int | None
-) -> AsyncIterator[str]:
+def _frames(page: EventPage) -> str:
+    return "".join(
+        sse_frame(i, kind, body)
+        for i, kind, body in zip(page.ids, page.types, page.bodies, strict=True)
+    )
+
+
+async def _sse(svc: Services, job_id: str, after: int | None) -> AsyncIterator[str]:
     interval = svc.settings.sse_heartbeat_seconds
     async with JobStream(svc.store, svc.bus, job_id, after) as stream:
         yield f"retry: 2000\n: subscribed, head {stream.head}\n\n"
         async for page in stream.replay():
-            for event_id, kind, body in zip(page.ids, page.types, page.bodies, strict=True):
-                yield sse_frame(event_id, kind, body)
-        live = stream.live().__aiter__()
-        while not stream.finished:
-            # Wait for the next event without cancelling it on a heartbeat: cancelling
-            # would close the live generator for good.
-            next_item = asyncio.ensure_future(anext(live))
-            while not next_item.done():
-                await asyncio.wait({next_item}, timeout=interval)
-                if not next_item.done():
-                    yield ": heartbeat\n\n"
-            try:
-                item = next_item.result()
-            except (StopAsyncIteration, SubscriberEvicted):
-                return  # ended, or too slow: the client reconnects with Last-Event-ID
-            if isinstance(item, Stored):
-                for event_id, kind, body in zip(
-                    item.page.ids, item.page.types, item.page.bodies, strict=True
-                ):
-                    yield sse_frame(event_id, kind, body)
-            else:
-                yield item.sse
-        with contextlib.suppress(Exception):
-            await live.aclose()  # type: ignore[attr-defined]
+            yield _frames(page)
+        live = stream.live()
+        next_item: asyncio.Future[EncodedEvent | Stored] | None = None
+        try:
+            while not stream.finished:
+                # Wait for the next event without cancelling it on a heartbeat:
+                # cancelling would close the live generator for good.
+                next_item = asyncio.ensure_future(anext(live))
+                while not next_item.done():
+                    await asyncio.wait({next_item}, timeout=interval)
+                    if not next_item.done():
+                        yield ": heartbeat\n\n"
+                try:
+                    item = next_item.result()
+                except (StopAsyncIteration, SubscriberEvicted):
+                    return  # ended, or too slow: the client reconnects with Last-Event-ID
+                yield _frames(item.page) if isinstance(item, Stored) else item.sse
+        finally:  # the client may go away while we wait
+            if next_item is not None and not next_item.done():
+                next_item.cancel()
+            with contextlib.suppress(Exception):
+                await live.aclose()  # type: ignore[attr-defined]
 
 
 @router.get(
@@ -77,7 +81,6 @@ async def _sse(
 )
 async def stream(
     job_id: str,
-    request: Request,
     svc: Svc,
     key: Key,
     after_event_id: Annotated[int | None, Query(alias="afterEventId", ge=0)] = None,
@@ -86,7 +89,7 @@ async def stream(
     await svc.store.jobs.get(key.workspace_id, job_id)
     after = _resume_from(last_event_id, after_event_id)
     return StreamingResponse(
-        _sse(svc, request, job_id, after),
+        _sse(svc, job_id, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -21,7 +21,7 @@ from whetstone.domain.codec import event_frame
 from whetstone.domain.job import ApiKey
 from whetstone.errors import NotFound
 from whetstone.server.services import Services
-from whetstone.server.streaming import JobStream, Stored
+from whetstone.server.streaming import JobStream, Stored, stored_pages
 from whetstone.server.ws import protocol as p
 
 log = logging.getLogger(__name__)
@@ -182,13 +182,8 @@ class SocketSession:
                 await task
 
     async def _replay(self, command: p.Replay) -> None:
-        after = command.after
-        while True:
-            page = await self._svc.store.events.after(command.job_id, after, 500)
+        async for page in stored_pages(self._svc.store, command.job_id, command.after):
             await self._put(p.replay(command.job_id, page))
-            if not page.has_more:
-                return
-            after = page.ids[-1]
 
     # -- one subscription -------------------------------------------------------------
 
