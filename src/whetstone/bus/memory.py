@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable, Sequence
 
 from whetstone.bus.base import SubscriberEvicted
@@ -11,6 +10,23 @@ from whetstone.domain.codec import EncodedEvent
 
 
 class MemorySubscription:
+    """One subscriber's bounded queue. Kept small: an idle subscription holds an empty list
+    and no waiter until its reader waits (thousands of sockets sit idle at once)."""
+
+    __slots__ = (
+        "_bus",
+        "_bytes",
+        "_head",
+        "_max_bytes",
+        "_max_events",
+        "_on_evict",
+        "_pending",
+        "_waiter",
+        "closed",
+        "evicted",
+        "job_id",
+    )
+
     def __init__(
         self,
         bus: InProcessEventBus,
@@ -21,11 +37,12 @@ class MemorySubscription:
     ) -> None:
         self.job_id = job_id
         self._bus = bus
-        self._queue: deque[EncodedEvent] = deque()
+        self._pending: list[EncodedEvent] = []
+        self._head = 0  # the next event to hand out is _pending[_head]
         self._bytes = 0
         self._max_events = max_events
         self._max_bytes = max_bytes
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         self.evicted = False
         self.closed = False
         self._on_evict = on_evict
@@ -34,24 +51,28 @@ class MemorySubscription:
         """Called by the bus; never blocks. Overflow evicts this subscriber only."""
         if self.evicted or self.closed:
             return
-        if len(self._queue) >= self._max_events or self._bytes + len(event.body) > self._max_bytes:
+        queued = len(self._pending) - self._head
+        if queued >= self._max_events or self._bytes + len(event.body) > self._max_bytes:
             self.evicted = True
-            self._queue.clear()
-            self._bytes = 0
+            self._pending, self._head, self._bytes = [], 0, 0
             self._bus.discard(self)
             if self._on_evict is not None:
                 self._on_evict()  # the owner may be stuck writing to its client: tell it now
         else:
-            self._queue.append(event)
+            self._pending.append(event)
             self._bytes += len(event.body)
-        self._ready.set()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def get_nowait(self) -> EncodedEvent | None:
         if self.evicted:
             raise SubscriberEvicted(self.job_id)
-        if not self._queue:
+        if self._head >= len(self._pending):
             return None
-        event = self._queue.popleft()
+        event = self._pending[self._head]
+        self._head += 1
+        if self._head == len(self._pending):
+            self._pending, self._head = [], 0
         self._bytes -= len(event.body)
         return event
 
@@ -60,8 +81,11 @@ class MemorySubscription:
             event = self.get_nowait()
             if event is not None:
                 return event
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
     def close(self) -> None:
         self.closed = True

@@ -20,6 +20,7 @@ from whetstone.server import errors
 from whetstone.server.limits import BodySizeLimit
 from whetstone.server.routes import datasets, health, optimizations, prompts, stream
 from whetstone.server.services import Services
+from whetstone.server.ws.session import WebSocketRoute
 from whetstone.settings import Settings
 from whetstone.store.base import Store
 from whetstone.store.sql import SQLStore
@@ -81,4 +82,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     for module in (health, prompts, datasets, optimizations, stream):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(WebSocketRoute, services=services)  # outermost: ahead of the routing
     return app

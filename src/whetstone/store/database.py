@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,21 +24,35 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:
+    """A plain-sqlite3 twin of a file-backed SQLite engine, for the writer thread (none for
+    in-memory databases, which a second connection would not see)."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    twin = create_engine(
+        make_url(url).set(drivername="sqlite+pysqlite"),
+        connect_args={"timeout": 30, "check_same_thread": False},
+    )
+    event.listen(twin, "connect", _sqlite_pragmas)
+    return twin
 
 
 def alembic_config() -> Config:
@@ -57,11 +75,45 @@ async def migrate(engine: AsyncEngine) -> None:
 
 class Database:
     """An engine plus the write discipline: on SQLite, writes in this process go one at a time
-    (SQLite has one writer anyway; queueing here avoids busy errors between coroutines)."""
+    (SQLite has one writer anyway; queueing here avoids busy errors between coroutines).
+
+    Hot writes (a runner step: events, counters and checkpoint) are plain functions of a
+    sync ``Connection`` given to :meth:`run_write`. On a SQLite file they run as one
+    transaction on a dedicated writer thread: one thread hop per transaction instead of
+    one per statement, which is what bounds the event rate. Elsewhere they run through the
+    async driver with ``run_sync``; the code is the same."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._writer_engine = _sqlite_writer_engine(engine)
+        self._writer: ThreadPoolExecutor | None = None
+        if self._writer_engine is not None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="whetstone-db-writer")
+
+    async def run_write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` inside one write transaction and return what it returns (an exception
+        rolls the transaction back and propagates)."""
+        if self._writer is None or self._writer_engine is None:
+            async with self.write() as conn:
+                return await conn.run_sync(fn)
+        writer_engine = self._writer_engine
+
+        def transaction() -> T:
+            with writer_engine.begin() as conn:
+                return fn(conn)
+
+        assert self._write_lock is not None
+        async with self._write_lock:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, transaction)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        if self._writer_engine is not None:
+            self._writer_engine.dispose()
+        await self.engine.dispose()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 
 from whetstone.clock import Clock, new_id
 from whetstone.domain.codec import EncodedEvent, event_type
@@ -284,75 +283,88 @@ class SQLJobStore:
         ``owner`` fences the write by lease (:class:`LeaseLost` if another runner took
         the job); ``expect_status``/``unleased`` guard user actions
         (:class:`InvalidTransition` if the job moved on)."""
-        async with self._db.write() as conn:
-            result_prompt_id = update_.result_prompt_id
-            if update_.result_prompt is not None:
-                result_prompt_id = await self._result_prompt(
-                    conn, job_id, update_.result_prompt, update_.result_prompt_id
-                )
-            stmt = (
-                update(jobs)
-                .where(jobs.c.id == job_id)
-                .values(
-                    last_event_id=jobs.c.last_event_id + len(events_),
-                    **_update_values(update_, result_prompt_id),
-                )
-                .returning(jobs.c.last_event_id)
+        return await self._db.run_write(
+            lambda conn: self._write_tx(
+                conn, job_id, events_, update_, owner, expect_status, unleased
             )
+        )
+
+    def _write_tx(
+        self,
+        conn: Connection,
+        job_id: str,
+        events_: list[PendingEvent],
+        update_: JobUpdate,
+        owner: str | None,
+        expect_status: frozenset[JobStatus] | None,
+        unleased: bool,
+    ) -> list[EncodedEvent]:
+        result_prompt_id = update_.result_prompt_id
+        if update_.result_prompt is not None:
+            result_prompt_id = self._result_prompt(
+                conn, job_id, update_.result_prompt, update_.result_prompt_id
+            )
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(
+                last_event_id=jobs.c.last_event_id + len(events_),
+                **_update_values(update_, result_prompt_id),
+            )
+            .returning(jobs.c.last_event_id)
+        )
+        if owner is not None:
+            stmt = stmt.where(jobs.c.lease_owner == owner)
+        if expect_status is not None:
+            stmt = stmt.where(jobs.c.status.in_([s.value for s in expect_status]))
+        if unleased:
+            stmt = stmt.where(
+                or_(jobs.c.lease_owner.is_(None), jobs.c.lease_expires_at < self._clock.now())
+            )
+        last = conn.execute(stmt).scalar_one_or_none()
+        if last is None:
             if owner is not None:
-                stmt = stmt.where(jobs.c.lease_owner == owner)
-            if expect_status is not None:
-                stmt = stmt.where(jobs.c.status.in_([s.value for s in expect_status]))
-            if unleased:
-                stmt = stmt.where(
-                    or_(jobs.c.lease_owner.is_(None), jobs.c.lease_expires_at < self._clock.now())
+                raise LeaseLost(f"runner {owner!r} no longer holds optimization {job_id!r}")
+            raise InvalidTransition(f"optimization {job_id!r} changed state meanwhile")
+        written = [
+            EncodedEvent(
+                Event(
+                    last - len(events_) + i + 1,
+                    job_id,
+                    p.iteration,
+                    p.stage,
+                    p.timestamp,
+                    p.payload,
                 )
-            last = (await conn.execute(stmt)).scalar_one_or_none()
-            if last is None:
-                if owner is not None:
-                    raise LeaseLost(f"runner {owner!r} no longer holds optimization {job_id!r}")
-                raise InvalidTransition(f"optimization {job_id!r} changed state meanwhile")
-            written = [
-                EncodedEvent(
-                    Event(
-                        last - len(events_) + i + 1,
-                        job_id,
-                        p.iteration,
-                        p.stage,
-                        p.timestamp,
-                        p.payload,
-                    )
-                )
-                for i, p in enumerate(events_)
-            ]
-            if written:
-                await conn.execute(
-                    events.insert(),
-                    [
-                        {
-                            "job_id": job_id,
-                            "id": e.id,
-                            "event_type": event_type(e.event.payload),
-                            "iteration": e.event.iteration,
-                            "created_at": e.event.timestamp,
-                            "body": e.body.decode(),
-                        }
-                        for e in written
-                    ],
-                )
-            if update_.checkpoint is not None:
-                await self._save_checkpoint(conn, job_id, update_.checkpoint)
+            )
+            for i, p in enumerate(events_)
+        ]
+        if written:
+            conn.execute(
+                events.insert(),
+                [
+                    {
+                        "job_id": job_id,
+                        "id": e.id,
+                        "event_type": event_type(e.event.payload),
+                        "iteration": e.event.iteration,
+                        "created_at": e.event.timestamp,
+                        "body": e.body.decode(),
+                    }
+                    for e in written
+                ],
+            )
+        if update_.checkpoint is not None:
+            self._save_checkpoint(conn, job_id, update_.checkpoint)
         return written
 
-    async def _result_prompt(
-        self, conn: AsyncConnection, job_id: str, body: PromptBody, new: str | None
+    def _result_prompt(
+        self, conn: Connection, job_id: str, body: PromptBody, new: str | None
     ) -> str:
-        row = (
-            await conn.execute(
-                select(jobs.c.workspace_id, jobs.c.prompt_id).where(jobs.c.id == job_id)
-            )
+        row = conn.execute(
+            select(jobs.c.workspace_id, jobs.c.prompt_id).where(jobs.c.id == job_id)
         ).one()
-        return await self._prompts.add_version_in(
+        return self._prompts.add_version_tx(
             conn,
             row.workspace_id,
             row.prompt_id,
@@ -363,15 +375,15 @@ class SQLJobStore:
             new,
         )
 
-    async def _save_checkpoint(self, conn: AsyncConnection, job_id: str, cp: Checkpoint) -> None:
+    def _save_checkpoint(self, conn: Connection, job_id: str, cp: Checkpoint) -> None:
         values = {
             "step": cp.step,
             "state": cp.state,
             "summary": cp.summary,
             "updated_at": self._clock.now(),
         }
-        result = await conn.execute(
+        result = conn.execute(
             update(checkpoints).where(checkpoints.c.job_id == job_id).values(**values)
         )
         if not result.rowcount:
-            await conn.execute(checkpoints.insert().values(job_id=job_id, **values))
+            conn.execute(checkpoints.insert().values(job_id=job_id, **values))

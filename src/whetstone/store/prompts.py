@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, func, select, update
 
 from whetstone.clock import Clock, new_id
 from whetstone.domain.prompt import Message, Prompt, PromptBody, PromptSource
@@ -96,15 +95,16 @@ class SQLPromptStore:
         source: PromptSource = PromptSource.USER,
         job_id: str | None = None,
     ) -> Prompt:
-        async with self._db.write() as conn:
-            new = await self.add_version_in(
+        new = await self._db.run_write(
+            lambda conn: self.add_version_tx(
                 conn, workspace_id, prompt_id, body, description, source, job_id
             )
+        )
         return await self.get(workspace_id, new)
 
-    async def add_version_in(
+    def add_version_tx(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         workspace_id: str,
         prompt_id: str,
         body: PromptBody,
@@ -115,7 +115,7 @@ class SQLPromptStore:
     ) -> str:
         """Add a version inside an open write transaction; returns its id (``new`` if given)."""
         base = (
-            await conn.execute(
+            conn.execute(
                 select(prompts).where(
                     prompts.c.id == prompt_id, prompts.c.workspace_id == workspace_id
                 )
@@ -124,15 +124,15 @@ class SQLPromptStore:
         if base is None:
             raise NotFound(f"prompt {prompt_id!r} not found", details={"id": prompt_id})
         top = (
-            await conn.execute(
+            conn.execute(
                 select(func.max(prompts.c.version)).where(prompts.c.family_id == base.family_id)
             )
         ).scalar_one()
-        await conn.execute(
+        conn.execute(
             update(prompts).where(prompts.c.family_id == base.family_id).values(is_latest=False)
         )
         new = new or new_id("prm")
-        await conn.execute(
+        conn.execute(
             prompts.insert().values(
                 id=new,
                 workspace_id=workspace_id,

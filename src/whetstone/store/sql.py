@@ -27,4 +27,4 @@ class SQLStore:
         await migrate(self.db.engine)
 
     async def close(self) -> None:
-        await self.db.engine.dispose()
+        await self.db.close()

@@ -1,4 +1,5 @@
-"""Live events: the WebSocket ``/ws/optimization`` and SSE ``GET …/stream``."""
+"""Live events over SSE: ``GET /api/optimizations/{id}/stream`` (the WebSocket
+``/ws/optimization`` is served by ``ws/session.py`` ahead of the routing)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,18 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, WebSocket
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from whetstone.bus.base import SubscriberEvicted
 from whetstone.domain.codec import EncodedEvent, sse_frame
 from whetstone.errors import InvalidRequest
-from whetstone.server.deps import Key, Svc, get_services
+from whetstone.server.deps import Key, Svc
 from whetstone.server.services import Services
 from whetstone.server.streaming import JobStream, Stored
-from whetstone.server.ws.session import SocketSession
 from whetstone.store.base import EventPage
 
 router = APIRouter(tags=["streaming"])
-
-
-@router.websocket("/ws/optimization")
-async def optimization_socket(websocket: WebSocket) -> None:
-    await SocketSession(websocket, get_services(websocket)).run()
 
 
 def _resume_from(last_event_id: str | None, after_event_id: int | None) -> int | None:

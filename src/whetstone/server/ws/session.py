@@ -1,6 +1,10 @@
-"""One WebSocket connection: authentication, a reader, a heartbeat, and one pump task per
-subscribed job. Pumps and the reader send directly, one frame at a time under a lock,
-so a delivery wakes one task.
+"""``/ws/optimization``: one session per connection, served straight from ASGI.
+
+A session is its connection's reader (the ASGI task itself) plus one pump task per
+subscribed job. Pumps and the reader send frames directly, so a delivery wakes one
+task; heartbeats for every socket come from one shared timer (:class:`Heartbeats`).
+The route sits ahead of the framework's routing (:class:`WebSocketRoute`): a socket
+lives for hours, and every live event goes through it.
 
 Backpressure is the slow-consumer test: a send to a stalled client waits, which
 stalls only that socket's pumps; their bounded bus subscriptions then overflow,
@@ -14,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from whetstone.bus.base import SubscriberEvicted
 from whetstone.domain.codec import event_frame
@@ -23,53 +27,128 @@ from whetstone.errors import NotFound
 from whetstone.server.services import Services
 from whetstone.server.streaming import JobStream, Stored, stored_pages
 from whetstone.server.ws import protocol as p
+from whetstone.server.ws.asgi import AsgiWebSocket, Disconnected
 
 log = logging.getLogger(__name__)
 
+WS_PATH = "/ws/optimization"
 UNAUTHORIZED = 4401
 TOO_SLOW = 4408
 TOO_BIG = 1009
 _TOO_SLOW = "too slow: resubscribe with afterEventId = your last id"
 
 
-def _header_token(ws: WebSocket) -> str | None:
-    auth = ws.headers.get("authorization", "")
+def _header_token(ws: AsgiWebSocket) -> str | None:
+    auth = ws.header("authorization") or ""
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return ws.headers.get("x-api-key") or None
+    return ws.header("x-api-key") or None
+
+
+class WebSocketRoute:
+    """Pure ASGI middleware: ``/ws/optimization`` goes to a :class:`SocketSession`,
+    everything else to the app untouched."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+        self.heartbeats = Heartbeats(services.settings.ws_heartbeat_seconds)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH:
+            ws = AsgiWebSocket(scope, receive, send)
+            await SocketSession(ws, self.services, self.heartbeats).run()
+            return
+        await self.app(scope, receive, send)
+
+
+class Heartbeats:
+    """One timer for every open socket: a socket that has sent nothing for an interval
+    gets a ``heartbeat`` (checked four times per interval)."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._sessions: set[SocketSession] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()
+
+    def add(self, session: SocketSession) -> None:
+        self._sessions.add(session)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def discard(self, session: SocketSession) -> None:
+        self._sessions.discard(session)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._sessions:
+            await asyncio.sleep(self._interval / 4)
+            due = loop.time() - self._interval
+            for session in list(self._sessions):
+                if session.last_send <= due and not session.heartbeat_pending:
+                    session.heartbeat_pending = True
+                    send = loop.create_task(session.heartbeat())
+                    self._sends.add(send)
+                    send.add_done_callback(self._sends.discard)
 
 
 class SocketSession:
-    def __init__(self, ws: WebSocket, svc: Services) -> None:
+    __slots__ = (
+        "_closer",
+        "_closing",
+        "_heartbeats",
+        "_key",
+        "_pumps",
+        "_reader",
+        "_settings",
+        "_svc",
+        "_ws",
+        "heartbeat_pending",
+        "last_send",
+    )
+
+    def __init__(self, ws: AsgiWebSocket, svc: Services, heartbeats: Heartbeats) -> None:
         self._ws = ws
         self._svc = svc
         self._settings = svc.settings
-        self._send_lock = asyncio.Lock()
+        self._heartbeats = heartbeats
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._key: ApiKey | None = None
-        self._done = asyncio.Event()
-        self._last_send = 0.0  # loop time of the last frame sent: the heartbeat's clock
         self._closing = False
         self._closer: asyncio.Task[None] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._reader: asyncio.Task[object] | None = None
+        self.last_send = 0.0  # loop time of the last frame sent: the heartbeat's clock
+        self.heartbeat_pending = False
 
     async def run(self) -> None:
-        await self._ws.accept()
-        self._key = await self._authenticate()
-        if self._key is None:
+        """Accept, authenticate, then read commands until the client leaves or the session
+        is closed (a close from a pump cancels this reader: see :meth:`close`)."""
+        if not await self._ws.accept():
             return
-        await self._put(p.AUTHENTICATED)
-        self._tasks = [
-            asyncio.create_task(self._reader(), name="ws-reader"),
-            asyncio.create_task(self._heartbeat(), name="ws-heartbeat"),
-        ]
         try:
-            await self._done.wait()
+            self._key = await self._authenticate()
+            if self._key is None:
+                return
+            await self._put(p.AUTHENTICATED)
+            self._reader = asyncio.current_task()
+            self._heartbeats.add(self)
+            await self._read()
+        except Disconnected:
+            pass
+        except asyncio.CancelledError:
+            if not self._closing:
+                raise
+            if self._reader is not None:
+                self._reader.uncancel()  # we cancelled ourselves to stop reading
         finally:
-            for task in [*self._tasks, *self._pumps.values()]:
+            self._reader = None
+            self._heartbeats.discard(self)
+            pumps = list(self._pumps.values())
+            for task in pumps:
                 task.cancel()
-            for task in [*self._tasks, *self._pumps.values()]:
+            for task in pumps:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
@@ -89,51 +168,43 @@ class SocketSession:
     async def _first_message_token(self) -> str | None:
         try:
             async with asyncio.timeout(self._settings.ws_auth_timeout_seconds):
-                text = await self._ws.receive_text()
-        except (TimeoutError, WebSocketDisconnect, KeyError, RuntimeError):
-            await self._refuse('authenticate first: send {"type": "auth", "token": "<key>"}')
-            return None
-        try:
-            command = p.parse(text)
-        except p.ProtocolError:
-            command = None
+                text = await self._ws.receive()
+        except TimeoutError:
+            text = None
+        command = None
+        if isinstance(text, str):
+            with contextlib.suppress(p.ProtocolError):
+                command = p.parse(text)
         if not isinstance(command, p.Auth):
-            await self._refuse('the first message must be {"type": "auth", "token": "<key>"}')
+            await self._refuse(
+                'authenticate first: the first message must be {"type": "auth", "token": "<key>"}'
+            )
             return None
         return command.token
 
     async def _refuse(self, message: str) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Disconnected):
             await self._ws.send_text(p.error("unauthorized", message))
-            await self._ws.close(UNAUTHORIZED, "unauthorized")
+        await self._ws.close(UNAUTHORIZED, "unauthorized")
 
     # -- reading ----------------------------------------------------------------------
 
-    async def _reader(self) -> None:
-        try:
-            while True:
-                message = await self._ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                text = message.get("text")
-                if text is None:
-                    await self._put(
-                        p.error(
-                            "invalid_message", "binary frames are not supported; send JSON text"
-                        )
-                    )
-                    continue
-                if len(text.encode()) > self._settings.ws_max_frame_bytes:
-                    await self.close(TOO_BIG, "frame too big")
-                    return
-                try:
-                    await self._handle(p.parse(text))
-                except p.ProtocolError as exc:
-                    await self._put(p.error(exc.code, exc.message, exc.job_id))
-        except WebSocketDisconnect:
-            pass
-        finally:
-            self._done.set()
+    async def _read(self) -> None:
+        limit = self._settings.ws_max_frame_bytes
+        while True:
+            text = await self._ws.receive()
+            if not isinstance(text, str):
+                await self._put(
+                    p.error("invalid_message", "binary frames are not supported; send JSON text")
+                )
+                continue
+            if len(text) > limit // 4 and len(text.encode()) > limit:
+                await self.close(TOO_BIG, "frame too big")
+                return
+            try:
+                await self._handle(p.parse(text))
+            except p.ProtocolError as exc:
+                await self._put(p.error(exc.code, exc.message, exc.job_id))
 
     async def _handle(self, command: p.Command) -> None:
         assert self._key is not None
@@ -208,7 +279,7 @@ class SocketSession:
                         await self._put(item.ws_frame)
         except SubscriberEvicted:
             await self.close(TOO_SLOW, _TOO_SLOW)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, Disconnected):
             raise
         except Exception:
             log.exception("streaming optimization %s failed", job_id)
@@ -220,33 +291,30 @@ class SocketSession:
     # -- writing ----------------------------------------------------------------------
 
     async def _put(self, frame: str) -> None:
-        async with self._send_lock:
-            await self._ws.send_text(frame)
-            self._last_send = asyncio.get_running_loop().time()
+        """Send one frame. ASGI servers send a message whole, so concurrent senders (pumps,
+        the reader, a heartbeat) need no lock; each pump's own frames stay in order."""
+        await self._ws.send_text(frame)
+        self.last_send = asyncio.get_running_loop().time()
 
-    async def _heartbeat(self) -> None:
-        """One timer per interval, not per frame: sleep until the socket has been idle for
-        an interval, then send a heartbeat."""
-        loop = asyncio.get_running_loop()
-        interval = self._settings.ws_heartbeat_seconds
-        while True:
-            idle_for = loop.time() - self._last_send
-            if idle_for >= interval:
-                await self._put(p.HEARTBEAT)
-                continue
-            await asyncio.sleep(interval - idle_for)
+    async def heartbeat(self) -> None:
+        try:
+            await self._put(p.HEARTBEAT)
+        except Disconnected:
+            pass
+        finally:
+            self.heartbeat_pending = False
 
     async def close(self, code: int, reason: str) -> None:
-        """Close with ``code``. Pumps may be stuck sending to a slow client: stop them first
-        (``run`` then cancels whatever is left)."""
+        """Close with ``code``. Pumps may be stuck sending to a slow client: stop them first,
+        send the close frame (after what the client has not yet read), then stop the reader
+        (``run`` cleans up)."""
         if self._closing:
             return
         self._closing = True
         current = asyncio.current_task()
-        for task in [*self._pumps.values(), *self._tasks]:
-            if task is not current and task.get_name() != "ws-reader":
+        for task in self._pumps.values():
+            if task is not current:
                 task.cancel()
-        if self._ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await self._ws.close(code, reason)
-        self._done.set()
+        await self._ws.close(code, reason)
+        if self._reader is not None and self._reader is not current:
+            self._reader.cancel()
