@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     subscriber_max_events: int = Field(10_000, ge=1)  # live events queued for one subscriber
     subscriber_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     sse_heartbeat_seconds: float = Field(25.0, gt=0)
+    # Model providers (whetstone.providers). Unset URLs and keys fall back to the
+    # providers' own OPENAI_BASE_URL, OPENAI_API_KEY, ANTHROPIC_* variables.
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    provider_timeout_seconds: float = Field(60.0, gt=0)  # one HTTP attempt
+    provider_max_retries: int = Field(5, ge=0)
+    provider_max_wait_seconds: float = Field(60.0, ge=0)  # backoff waits of one call, summed
+    response_cache: bool = True  # answer a repeated paid request from the store
+    # USD per million tokens, [input, output], by provider/model; added to or overriding
+    # the built-in table, e.g. WHETSTONE_PRICES='{"openai/my-finetune": [0.3, 1.2]}'
+    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
     @property
     def resolved_database_url(self) -> str:

@@ -123,6 +123,8 @@ def test_data_values_on_the_wire() -> None:
         "inputTokens": 120,
         "outputTokens": 45,
         "costUsd": 0.0042,
+        "cachedCalls": 0,
+        "cachedCostUsd": 0.0,
     }
     assert complete["metrics"] == {"exact_match": 0.7, "contains": 0.8}
     assert event_to_wire(make_event("mutation_generated"))["data"]["parentIds"] == [

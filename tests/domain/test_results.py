@@ -130,6 +130,8 @@ def test_results_have_the_protocol_fields_and_values() -> None:
         "inputTokens": 3400,
         "outputTokens": 560,
         "costUsd": 0.0123,
+        "cachedCalls": 0,
+        "cachedCostUsd": 0.0,
     }
     assert orjson.loads(orjson.dumps(results)) == results
 

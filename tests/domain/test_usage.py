@@ -51,6 +51,8 @@ def test_to_wire_is_camel_case() -> None:
         "inputTokens": 120,
         "outputTokens": 45,
         "costUsd": 0.0042,
+        "cachedCalls": 0,
+        "cachedCostUsd": 0.0,
     }
 
 

@@ -21,6 +21,7 @@ from tests.engine.optimizer_helpers import (
     sample_task,
 )
 from tests.support.api import Api
+from tests.support.contract import CACHE_USAGE_FIELDS, USAGE_FIELDS
 from whetstone.engine.base import EngineFactory
 from whetstone.engine.factory import OptimizerFactory
 from whetstone.server.services import Services
@@ -158,7 +159,7 @@ async def test_event_payloads_are_consistent_with_the_job(api: Api, services: Se
         if "iteration" in e["data"]:
             assert e["data"]["iteration"] == e["iteration"]
         if "usage" in e["data"] and e["data"]["usage"] is not None:
-            assert set(e["data"]["usage"]) == {"llmCalls", "inputTokens", "outputTokens", "costUsd"}
+            assert set(e["data"]["usage"]) == USAGE_FIELDS | CACHE_USAGE_FIELDS
     for full in [e for e in of_type(events, "evaluation_start") if e["data"]["phase"] == "full"]:
         assert full["data"]["itemCount"] == task.item_count
     for e in of_type(events, "evaluation_complete"):

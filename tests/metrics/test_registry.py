@@ -20,7 +20,15 @@ from whetstone.metrics.base import (
 from whetstone.metrics.registry import BUILTIN, available_metrics, build_scorer
 from whetstone.metrics.text import ExactMatch, Regex
 
-BUILTIN_NAMES = ["contains", "exact_match", "g_eval", "json_match", "regex", "token_f1"]
+BUILTIN_NAMES = [
+    "contains",
+    "exact_match",
+    "g_eval",
+    "json_match",
+    "regex",
+    "semantic_similarity",
+    "token_f1",
+]
 
 
 class Shouting:

@@ -40,7 +40,14 @@ async def test_create_fills_every_config_default(api: Api, services: Services) -
     assert job["initialScore"] is None
     assert job["bestScore"] is None
     assert job["resultPromptId"] is None
-    assert job["usage"] == {"llmCalls": 0, "inputTokens": 0, "outputTokens": 0, "costUsd": 0}
+    assert job["usage"] == {
+        "llmCalls": 0,
+        "inputTokens": 0,
+        "outputTokens": 0,
+        "costUsd": 0,
+        "cachedCalls": 0,
+        "cachedCostUsd": 0,
+    }
     assert job.get("startedAt") is None
     assert job.get("finishedAt") is None
     config = job["config"]

@@ -25,22 +25,25 @@ def _diff(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, metadata))
 
 
+HEAD = "0002_llm_cache"  # the newest migration
+
+
 def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def test_version_is_initial(store: SQLStore) -> None:
+async def test_version_is_the_newest(store: SQLStore) -> None:
     async with store.db.engine.connect() as conn:
-        assert await conn.run_sync(_revision) == "0001_initial"
+        assert await conn.run_sync(_revision) == HEAD
         rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-    assert [r[0] for r in rows] == ["0001_initial"]
+    assert [r[0] for r in rows] == [HEAD]
 
 
 async def test_start_twice_is_idempotent_and_keeps_data(store: SQLStore, ws: Workspace) -> None:
     await store.start()
     await store.start()
     async with store.db.engine.connect() as conn:
-        assert await conn.run_sync(_revision) == "0001_initial"
+        assert await conn.run_sync(_revision) == HEAD
         count = (await conn.execute(text("SELECT count(*) FROM alembic_version"))).scalar_one()
     assert count == 1
     assert (await store.keys.ensure_workspace("default")).id == ws.id

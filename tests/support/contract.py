@@ -19,6 +19,8 @@ STAGES = {
     "job_cancelled": "finished",
 }
 USAGE_FIELDS = frozenset({"llmCalls", "inputTokens", "outputTokens", "costUsd"})
+# Whetstone's additions to PROTOCOL's usage: calls answered by the response cache.
+CACHE_USAGE_FIELDS = frozenset({"cachedCalls", "cachedCostUsd"})
 RESULTS_FIELDS = frozenset(
     {
         "jobId",

@@ -5,6 +5,9 @@ the calls in flight (``concurrency``), counts usage across every role, and
 enforces the budget: a call is refused once a cap is reached, so a budget is
 never exceeded by more than the calls already in flight (and ``maxLlmCalls``
 never at all, since a call reserves its place before it starts).
+
+Calls to a paid provider go through the response cache first (``providers/cache.py``):
+an answer found there is free, counted under ``cachedCalls``, and takes no budget.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from whetstone.domain.config import Budget
 from whetstone.domain.usage import Usage
 from whetstone.engine.pricing import PriceTable
 from whetstone.providers.base import ChatMessage, Completion, CompletionRequest, Provider
+from whetstone.providers.cache import ResponseCache, request_key
 
 
 class Role(StrEnum):
@@ -41,8 +45,12 @@ class LLMGateway:
         budget: Budget | None,
         concurrency: int,
         usage: Usage | None = None,
+        cache: ResponseCache | None = None,
+        cache_scope: str = "",
     ) -> None:
         self._providers = providers
+        self._cache = cache
+        self._cache_scope = cache_scope  # the workspace: answers are never shared across
         self._models = dict(models)
         self._prices = prices
         self._budget = budget
@@ -95,13 +103,24 @@ class LLMGateway:
         cap = self.exhausted()
         if cap is not None:
             raise BudgetExhausted(f"budget {cap} reached")
-        self._started += 1  # reserved before any await: maxLlmCalls is exact
         full = self._models[role]
         provider_name, _, model = full.partition("/")
         provider = self._providers[provider_name]
         request = CompletionRequest(
             model, tuple(messages), temperature, max_tokens, dict(hints or {})
         )
+        key = None
+        if self._cache is not None and provider_name != "sim":
+            key = request_key(self._cache_scope, full, request)
+            cached = await self._cache.get(key)
+            if cached is not None:
+                saved = self._prices.cost(full, cached.input_tokens, cached.output_tokens)
+                self._usage = self._usage + Usage(cached_calls=1, cached_cost_usd=saved)
+                return cached
+            cap = self.exhausted()  # again: others may have reserved while we looked
+            if cap is not None:
+                raise BudgetExhausted(f"budget {cap} reached")
+        self._started += 1  # reserved with no await since the check: maxLlmCalls is exact
         async with self._semaphore:
             # Checked again once a slot is free: calls queued behind the slots must not go
             # out after the cap was reached meanwhile.
@@ -121,4 +140,6 @@ class LLMGateway:
         self._usage = self._usage + Usage(
             1, completion.input_tokens, completion.output_tokens, cost
         )
+        if key is not None and self._cache is not None:
+            await self._cache.put(key, self._cache_scope, full, completion)
         return completion

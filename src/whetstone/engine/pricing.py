@@ -34,6 +34,14 @@ class PriceTable:
     def __init__(self, overrides: Mapping[str, Price] | None = None) -> None:
         self._prices = {**DEFAULT_PRICES, **(overrides or {})}
 
+    @classmethod
+    def with_overrides(cls, overrides: Mapping[str, tuple[float, float]]) -> PriceTable:
+        """From ``{model: (input, output)}`` USD per million tokens (the settings' form)."""
+        return cls({model: Price(i, o) for model, (i, o) in overrides.items()})
+
+    def entries(self) -> dict[str, Price]:
+        return dict(self._prices)
+
     def price(self, model: str) -> Price | None:
         if model in self._prices:
             return self._prices[model]

@@ -38,11 +38,16 @@ class Metric(Protocol):
 
 # A judge model call: messages in, text out (the engine binds it to the judge role).
 Judge = Callable[[Sequence[ChatMessage], Mapping[str, Any]], Awaitable[str]]
+# An embeddings endpoint: texts in, one vector per text out, in order.
+Embed = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
+# The server's embeddings endpoints: a ``provider/model`` name and texts in, vectors out.
+EmbedWith = Callable[[str, Sequence[str]], Awaitable[list[list[float]]]]
 
 
 @dataclass(frozen=True, slots=True)
 class MetricDeps:
     judge: Judge | None = None
+    embed: EmbedWith | None = None
 
 
 MetricFactory = Callable[[Mapping[str, Any], MetricDeps], Metric]

@@ -11,6 +11,7 @@ from whetstone.metrics.base import Metric, MetricDeps, MetricFactory, MetricPara
 from whetstone.metrics.geval import GEval
 from whetstone.metrics.json_match import JsonMatch
 from whetstone.metrics.scoring import Scorer
+from whetstone.metrics.semantic import SemanticSimilarity
 from whetstone.metrics.text import Contains, ExactMatch, Regex, TokenF1
 
 BUILTIN: dict[str, MetricFactory] = {
@@ -19,6 +20,7 @@ BUILTIN: dict[str, MetricFactory] = {
     "regex": Regex,
     "json_match": JsonMatch,
     "token_f1": TokenF1,
+    "semantic_similarity": SemanticSimilarity,
     "g_eval": GEval,
 }
 

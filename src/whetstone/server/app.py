@@ -14,11 +14,13 @@ from whetstone.bus.memory import InProcessEventBus
 from whetstone.clock import Clock, SystemClock
 from whetstone.engine.base import EngineFactory
 from whetstone.engine.factory import OptimizerFactory
+from whetstone.engine.pricing import PriceTable
+from whetstone.providers.registry import ProviderPool
 from whetstone.runner.runner import JobRunner
 from whetstone.security import KeyHasher
 from whetstone.server import errors
 from whetstone.server.limits import BodySizeLimit
-from whetstone.server.routes import datasets, health, optimizations, prompts, stream
+from whetstone.server.routes import catalog, datasets, health, optimizations, prompts, stream
 from whetstone.server.services import Services
 from whetstone.server.ws.session import WebSocketRoute
 from whetstone.settings import Settings
@@ -44,19 +46,26 @@ def build_services(
     bus = bus or InProcessEventBus(
         max_events=settings.subscriber_max_events, max_bytes=settings.subscriber_max_bytes
     )
+    pool = ProviderPool(settings)
+    if engine_factory is None:
+        prices = PriceTable.with_overrides(settings.prices)
+        cache = store.cache if settings.response_cache else None
+        engine_factory = OptimizerFactory(pool=pool, prices=prices, cache=cache)
     runner = None
     if settings.run_jobs if run_jobs is None else run_jobs:
         runner = JobRunner(
             store,
             bus,
-            engine_factory or OptimizerFactory(),
+            engine_factory,
             clock=clock,
             node_id=settings.node_id(),
             lease_seconds=settings.lease_seconds,
             poll_seconds=settings.poll_seconds,
             max_jobs=settings.max_concurrent_jobs,
         )
-    return Services(settings=settings, store=store, bus=bus, clock=clock, runner=runner)
+    return Services(
+        settings=settings, store=store, bus=bus, clock=clock, runner=runner, providers=pool
+    )
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
@@ -79,7 +88,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     errors.install(app)
-    for module in (health, prompts, datasets, optimizations, stream):
+    for module in (health, prompts, datasets, optimizations, stream, catalog):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(WebSocketRoute, services=services)  # outermost: ahead of the routing

@@ -17,7 +17,7 @@ from whetstone.domain.status import JobAction
 from whetstone.errors import InvalidRequest, NotFound
 from whetstone.metrics.base import MetricDeps, MetricParamsError
 from whetstone.metrics.registry import available_metrics, build_scorer
-from whetstone.providers import BUILTIN_PROVIDERS
+from whetstone.providers.registry import available_providers
 from whetstone.server.schemas import CreateOptimization
 from whetstone.server.services import Services
 
@@ -29,6 +29,7 @@ def _invalid(field: str, message: str) -> InvalidRequest:
 
 
 def _check_names(config: JobConfig) -> None:
+    providers = available_providers()
     for field, model in (
         ("model", config.model),
         ("taskModel", config.task_model),
@@ -36,8 +37,8 @@ def _check_names(config: JobConfig) -> None:
         ("judgeModel", config.judge_model),
     ):
         provider = (model or "").partition("/")[0]
-        if model and provider not in BUILTIN_PROVIDERS:
-            valid = ", ".join(BUILTIN_PROVIDERS)
+        if model and provider not in providers:
+            valid = ", ".join(sorted(providers))
             raise _invalid(
                 f"config.{field}", f"unknown provider {provider!r} in {model!r}; valid: {valid}"
             )
@@ -49,12 +50,16 @@ def _check_names(config: JobConfig) -> None:
                 f"unknown metric {metric.name!r}; valid: {', '.join(sorted(registry))}",
             )
         try:  # params are checked now, not when the job runs
-            build_scorer([metric], MetricDeps(judge=_no_judge), registry)
+            build_scorer([metric], MetricDeps(judge=_no_judge, embed=_no_embed), registry)
         except MetricParamsError as exc:
             raise _invalid(f"config.evaluationMetrics.{i}.params", str(exc)) from exc
 
 
 async def _no_judge(*_: object) -> str:
+    raise AssertionError("metrics are only built here to check their params")
+
+
+async def _no_embed(*_: object) -> list[list[float]]:
     raise AssertionError("metrics are only built here to check their params")
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from whetstone.bus.base import EventBus
 from whetstone.clock import Clock
+from whetstone.providers.registry import ProviderPool
 from whetstone.runner.runner import JobRunner
 from whetstone.settings import Settings
 from whetstone.store.base import Store
@@ -18,6 +19,7 @@ class Services:
     bus: EventBus
     clock: Clock
     runner: JobRunner | None = None
+    providers: ProviderPool | None = None
 
     async def start(self) -> None:
         await self.store.start()
@@ -28,6 +30,8 @@ class Services:
         if self.runner is not None:
             await self.runner.stop()
         await self.bus.close()
+        if self.providers is not None:
+            await self.providers.close()
         await self.store.close()
 
     def wake_runner(self) -> None:

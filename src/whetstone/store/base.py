@@ -12,6 +12,7 @@ from whetstone.domain.events import PendingEvent
 from whetstone.domain.job import ApiKey, Job, Progress, Workspace
 from whetstone.domain.prompt import Prompt, PromptBody, PromptSource
 from whetstone.domain.status import JobAction, JobStatus
+from whetstone.providers.cache import ResponseCache
 
 T = TypeVar("T")
 
@@ -154,6 +155,8 @@ class Store(Protocol):
     def jobs(self) -> JobStore: ...
     @property
     def events(self) -> EventLog: ...
+    @property
+    def cache(self) -> ResponseCache: ...
 
     async def start(self) -> None:
         """Create or migrate the schema."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from whetstone.clock import Clock, SystemClock
 from whetstone.security import KeyHasher
+from whetstone.store.cache import SQLResponseCache
 from whetstone.store.database import Database, make_engine, migrate
 from whetstone.store.datasets import SQLDatasetStore
 from whetstone.store.events import SQLEventLog
@@ -22,6 +23,7 @@ class SQLStore:
         self.datasets = SQLDatasetStore(self.db, self.clock)
         self.jobs = SQLJobStore(self.db, self.clock, self.prompts)
         self.events = SQLEventLog(self.db)
+        self.cache = SQLResponseCache(self.db, self.clock)
 
     async def start(self) -> None:
         await migrate(self.db.engine)

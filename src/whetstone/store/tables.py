@@ -173,3 +173,18 @@ events = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("body", Text, nullable=False),
 )
+
+# Model responses by canonical request (see ``providers/cache.py``): a repeated call, in this
+# job or a later one of the same workspace, is answered from here and not paid again.
+llm_cache = Table(
+    "llm_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of workspace + canonical request
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "workspace_id"),
+)
