@@ -339,7 +339,9 @@ class FakeWait:
 async def fake_llm(**options: Any) -> AsyncIterator[FakeLLM]:
     """Serve a :class:`FakeLLM` (made with ``options``) until the block ends."""
     fake = FakeLLM(**options)
-    sock = socket.socket()
+    # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on such connections, and
+    # without it each answer on a kept-alive connection waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     fake.port = int(sock.getsockname()[1])
     config = uvicorn.Config(fake.app(), log_level="warning", lifespan="off", access_log=False)

@@ -21,6 +21,7 @@ from typing import Any
 from whetstone.domain.config import Budget
 from whetstone.domain.usage import Usage
 from whetstone.engine.pricing import PriceTable
+from whetstone.errors import ProviderError
 from whetstone.providers.base import ChatMessage, Completion, CompletionRequest, Provider
 from whetstone.providers.cache import ResponseCache, request_key
 
@@ -50,6 +51,7 @@ class LLMGateway:
     ) -> None:
         self._providers = providers
         self._cache = cache
+        self._failure: ProviderError | None = None  # once a call failed, no more go out
         self._cache_scope = cache_scope  # the workspace: answers are never shared across
         self._models = dict(models)
         self._prices = prices
@@ -69,6 +71,10 @@ class LLMGateway:
         """Continue counting from a checkpoint's usage (calls in flight are none between steps)."""
         self._usage = usage
         self._started = usage.llm_calls
+
+    def _raise_if_failed(self) -> None:
+        if self._failure is not None:
+            raise ProviderError(f"not sent after an earlier call failed: {self._failure}")
 
     def model(self, role: Role) -> str:
         return self._models[role]
@@ -103,6 +109,7 @@ class LLMGateway:
         cap = self.exhausted()
         if cap is not None:
             raise BudgetExhausted(f"budget {cap} reached")
+        self._raise_if_failed()
         full = self._models[role]
         provider_name, _, model = full.partition("/")
         provider = self._providers[provider_name]
@@ -128,11 +135,19 @@ class LLMGateway:
             if cap is not None:
                 self._started -= 1
                 raise BudgetExhausted(f"budget {cap} reached")
+            if self._failure is not None:
+                self._started -= 1
+                self._raise_if_failed()
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             started = time.perf_counter()
             try:
                 completion = await provider.complete(request)
+            except ProviderError as exc:
+                # Retries are the provider's; what reaches here fails the job, so the
+                # calls still queued are not sent (the ones in flight finish and count).
+                self._failure = self._failure or exc
+                raise
             finally:
                 self.in_flight -= 1
                 self.busy_seconds += time.perf_counter() - started

@@ -73,6 +73,11 @@ class OptimizerEngine:
     def llm(self) -> LLMGateway:
         return self._llm
 
+    @property
+    def usage(self) -> Usage:
+        """Spent so far across every role, the current step included."""
+        return self._llm.usage
+
     def initial_state(self) -> dict[str, Any]:
         return EngineState(usage=Usage().to_wire()).to_json()
 

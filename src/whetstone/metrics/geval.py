@@ -62,6 +62,9 @@ def _normalise(score: float, scale: float | None) -> float:
 
 
 class GEval:
+    """An LLM judge scores the output against a rubric or named aspects and says why; its
+    reason is the feedback. Robust to malformed judge output."""
+
     name = "g_eval"
     needs_expected = False
 

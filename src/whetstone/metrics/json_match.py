@@ -18,6 +18,8 @@ def _dig(value: Any, path: str) -> Any:
 
 
 class JsonMatch:
+    """The output parses as JSON and equals the expected value, or the given fields of it."""
+
     name = "json_match"
     needs_expected = True
 

@@ -39,6 +39,14 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return sum(map(operator.mul, a, b)) / norms if norms else 0.0
 
 
+def embedding_model(params: Mapping[str, Any]) -> str | None:
+    """The ``provider/model`` the provider backend asks for (None with the local one)."""
+    if params.get("backend", "local") != "provider":
+        return None
+    model = params.get("model", DEFAULT_EMBEDDING_MODEL)
+    return model if isinstance(model, str) else None
+
+
 def _backend(params: Mapping[str, Any], deps: MetricDeps) -> Embedder:
     backend = params.get("backend", "local")
     if backend not in BACKENDS:

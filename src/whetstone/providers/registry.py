@@ -60,6 +60,9 @@ def sim_provider(settings: Settings, environ: Mapping[str, str]) -> SimProvider:
     return SimProvider()
 
 
+# Built-ins with an embeddings endpoint (a plugin's is found when a job uses it).
+EMBEDDING_BUILTINS = frozenset({"openai"})
+
 BUILTIN: dict[str, ProviderFactory] = {
     "openai": openai_provider,
     "anthropic": anthropic_provider,

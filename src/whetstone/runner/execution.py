@@ -24,11 +24,12 @@ from whetstone.domain.events import (
     JobStarted,
     PendingEvent,
 )
-from whetstone.domain.job import Job
+from whetstone.domain.job import Job, Progress
 from whetstone.domain.prompt import Prompt
 from whetstone.domain.results import build_results
 from whetstone.domain.status import JobAction, JobStatus
-from whetstone.engine.base import EngineFactory, JobContext, StepResult
+from whetstone.domain.usage import Usage
+from whetstone.engine.base import EngineFactory, JobContext, JobEngine, StepResult
 from whetstone.errors import LeaseLost
 from whetstone.store.base import Checkpoint, JobUpdate, Store
 
@@ -75,6 +76,7 @@ class JobExecution:
         self._owner = owner
         self._job = job
         self._running_ms = job.running_ms
+        self._engine: JobEngine | None = None
 
     async def run(self) -> None:
         try:
@@ -93,7 +95,7 @@ class JobExecution:
                 return
             job = await self._begin(job)
         prompt = await self._store.prompts.get(job.workspace_id, job.prompt_id)
-        engine = self._factory(await self._context(job, prompt))
+        engine = self._engine = self._factory(await self._context(job, prompt))
         checkpoint = await self._store.jobs.checkpoint(job.id)
         if checkpoint is None:
             step, state = 0, engine.initial_state()
@@ -220,11 +222,24 @@ class JobExecution:
         message = str(exc) or type(exc).__name__
         failed = JobFailed({"code": code, "message": message}, will_retry=False)
         job = self._job
+        progress = None
+        # An engine that tracks its spending (``usage``) may have paid for calls in the
+        # step that failed: they still count in the failed job's usage.
+        spent = getattr(self._engine, "usage", None)
+        if isinstance(spent, Usage):
+            progress = Progress(
+                job.current_iteration, job.initial_score, job.current_score, job.best_score, spent
+            )
         try:
             await self._finish(
                 job,
                 [self._event(failed, job.current_iteration)],
-                JobUpdate(status=JobStatus.FAILED, stop_reason="error", error=failed.error),
+                JobUpdate(
+                    status=JobStatus.FAILED,
+                    stop_reason="error",
+                    error=failed.error,
+                    progress=progress,
+                ),
             )
         except LeaseLost:
             log.warning("could not record the failure of %s: lease lost", job.id)

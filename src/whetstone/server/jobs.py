@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from collections.abc import Collection
 
 import orjson
 
@@ -17,7 +18,8 @@ from whetstone.domain.status import JobAction
 from whetstone.errors import InvalidRequest, NotFound
 from whetstone.metrics.base import MetricDeps, MetricParamsError
 from whetstone.metrics.registry import available_metrics, build_scorer
-from whetstone.providers.registry import available_providers
+from whetstone.metrics.semantic import embedding_model
+from whetstone.providers.registry import BUILTIN, EMBEDDING_BUILTINS, available_providers
 from whetstone.server.schemas import CreateOptimization
 from whetstone.server.services import Services
 
@@ -53,6 +55,23 @@ def _check_names(config: JobConfig) -> None:
             build_scorer([metric], MetricDeps(judge=_no_judge, embed=_no_embed), registry)
         except MetricParamsError as exc:
             raise _invalid(f"config.evaluationMetrics.{i}.params", str(exc)) from exc
+        embedder = embedding_model(metric.params) if metric.name == "semantic_similarity" else None
+        if embedder is not None:
+            _check_embedder(f"config.evaluationMetrics.{i}.params", embedder, providers)
+
+
+def _check_embedder(field: str, model: str, providers: Collection[str]) -> None:
+    name = model.partition("/")[0]
+    if name not in providers:
+        raise _invalid(
+            field, f"unknown provider {name!r} in {model!r}; valid: {', '.join(sorted(providers))}"
+        )
+    if name in BUILTIN and name not in EMBEDDING_BUILTINS:
+        raise _invalid(
+            field,
+            f"the {name!r} provider has no embeddings endpoint; use an OpenAI-compatible model "
+            "such as 'openai/text-embedding-3-small', or backend 'local'",
+        )
 
 
 async def _no_judge(*_: object) -> str:
