@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import whetstone.metrics.registry as registry_module
+import whetstone.plugins as plugins_module
 from tests.metrics.helpers import NO_DEPS, sample_of
 from whetstone.domain.config import MetricSpec
 from whetstone.metrics.base import (
@@ -67,7 +67,7 @@ def install(monkeypatch: pytest.MonkeyPatch, *eps: FakeEntryPoint) -> list[str]:
         asked.append(group)
         return [ep for ep in eps if ep.group == group]
 
-    monkeypatch.setattr(registry_module, "entry_points", fake_entry_points)
+    monkeypatch.setattr(plugins_module, "entry_points", fake_entry_points)
     return asked
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+import whetstone.plugins as plugins_module
 from tests.support.fake_llm import ANTHROPIC_KEY, OPENAI_KEY, FakeLLM
-from whetstone.providers import BUILTIN_PROVIDERS, registry
+from whetstone.providers import BUILTIN_PROVIDERS
 from whetstone.providers.anthropic import AnthropicProvider
 from whetstone.providers.base import ChatMessage, CompletionRequest
 from whetstone.providers.config import ProviderConfig
@@ -70,7 +71,7 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     def entry_points(*, group: str) -> list[EntryPoint]:
         return [ep for ep in found if ep.group == group]
 
-    monkeypatch.setattr(registry, "entry_points", entry_points)
+    monkeypatch.setattr(plugins_module, "entry_points", entry_points)
 
 
 def test_the_builtins_are_the_names_the_server_accepts() -> None:

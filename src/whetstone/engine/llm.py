@@ -72,7 +72,11 @@ class LLMGateway:
         self._usage = usage
         self._started = usage.llm_calls
 
-    def _raise_if_failed(self) -> None:
+    def _refuse(self, cap: str | None) -> None:
+        """Raise if this call may not go out: a budget cap is reached, or an earlier call
+        failed the job."""
+        if cap is not None:
+            raise BudgetExhausted(f"budget {cap} reached")
         if self._failure is not None:
             raise ProviderError(f"not sent after an earlier call failed: {self._failure}")
 
@@ -106,10 +110,7 @@ class LLMGateway:
         temperature: float = 0.0,
         max_tokens: int | None = None,
     ) -> Completion:
-        cap = self.exhausted()
-        if cap is not None:
-            raise BudgetExhausted(f"budget {cap} reached")
-        self._raise_if_failed()
+        self._refuse(self.exhausted())
         full = self._models[role]
         provider_name, _, model = full.partition("/")
         provider = self._providers[provider_name]
@@ -124,20 +125,16 @@ class LLMGateway:
                 saved = self._prices.cost(full, cached.input_tokens, cached.output_tokens)
                 self._usage = self._usage + Usage(cached_calls=1, cached_cost_usd=saved)
                 return cached
-            cap = self.exhausted()  # again: others may have reserved while we looked
-            if cap is not None:
-                raise BudgetExhausted(f"budget {cap} reached")
+            self._refuse(self.exhausted())  # again: others may have reserved meanwhile
         self._started += 1  # reserved with no await since the check: maxLlmCalls is exact
         async with self._semaphore:
             # Checked again once a slot is free: calls queued behind the slots must not go
             # out after the cap was reached meanwhile.
-            cap = self._spent()
-            if cap is not None:
-                self._started -= 1
-                raise BudgetExhausted(f"budget {cap} reached")
-            if self._failure is not None:
-                self._started -= 1
-                self._raise_if_failed()
+            try:
+                self._refuse(self._spent())
+            except (BudgetExhausted, ProviderError):
+                self._started -= 1  # the reservation is given back
+                raise
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             started = time.perf_counter()

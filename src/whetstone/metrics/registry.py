@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from importlib.metadata import entry_points
 
 from whetstone.domain.config import MetricSpec
 from whetstone.metrics.base import Metric, MetricDeps, MetricFactory, MetricParamsError
@@ -13,6 +12,7 @@ from whetstone.metrics.json_match import JsonMatch
 from whetstone.metrics.scoring import Scorer
 from whetstone.metrics.semantic import SemanticSimilarity
 from whetstone.metrics.text import Contains, ExactMatch, Regex, TokenF1
+from whetstone.plugins import with_plugins
 
 BUILTIN: dict[str, MetricFactory] = {
     "exact_match": ExactMatch,
@@ -27,11 +27,7 @@ BUILTIN: dict[str, MetricFactory] = {
 
 def available_metrics() -> dict[str, MetricFactory]:
     """Built-ins plus every installed ``whetstone.metrics`` entry point."""
-    found: dict[str, MetricFactory] = dict(BUILTIN)
-    for ep in entry_points(group="whetstone.metrics"):
-        if ep.name not in found:
-            found[ep.name] = ep.load()
-    return found
+    return with_plugins("whetstone.metrics", BUILTIN)
 
 
 def build_scorer(

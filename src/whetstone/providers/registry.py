@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import SecretStr
 
+from whetstone.plugins import with_plugins
 from whetstone.providers.anthropic import ANTHROPIC, AnthropicProvider
 from whetstone.providers.base import Provider
 from whetstone.providers.config import ProviderConfig
@@ -72,11 +72,7 @@ BUILTIN: dict[str, ProviderFactory] = {
 
 def available_providers() -> dict[str, ProviderFactory]:
     """Built-ins plus every installed ``whetstone.providers`` entry point."""
-    found: dict[str, ProviderFactory] = dict(BUILTIN)
-    for ep in entry_points(group="whetstone.providers"):
-        if ep.name not in found:
-            found[ep.name] = ep.load()
-    return found
+    return with_plugins("whetstone.providers", BUILTIN)
 
 
 def build_provider(

@@ -47,8 +47,8 @@ def build_services(
         max_events=settings.subscriber_max_events, max_bytes=settings.subscriber_max_bytes
     )
     pool = ProviderPool(settings)
+    prices = PriceTable.with_overrides(settings.prices)
     if engine_factory is None:
-        prices = PriceTable.with_overrides(settings.prices)
         cache = store.cache if settings.response_cache else None
         engine_factory = OptimizerFactory(pool=pool, prices=prices, cache=cache)
     runner = None
@@ -64,7 +64,13 @@ def build_services(
             max_jobs=settings.max_concurrent_jobs,
         )
     return Services(
-        settings=settings, store=store, bus=bus, clock=clock, runner=runner, providers=pool
+        settings=settings,
+        store=store,
+        bus=bus,
+        clock=clock,
+        runner=runner,
+        providers=pool,
+        prices=prices,
     )
 
 

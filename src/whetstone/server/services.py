@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from whetstone.bus.base import EventBus
 from whetstone.clock import Clock
+from whetstone.engine.pricing import PriceTable
 from whetstone.providers.registry import ProviderPool
 from whetstone.runner.runner import JobRunner
 from whetstone.settings import Settings
@@ -20,6 +21,7 @@ class Services:
     clock: Clock
     runner: JobRunner | None = None
     providers: ProviderPool | None = None
+    prices: PriceTable = field(default_factory=PriceTable)
 
     async def start(self) -> None:
         await self.store.start()

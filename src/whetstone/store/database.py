@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
@@ -48,7 +47,7 @@ def _sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:
     if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     twin = create_engine(
-        make_url(url).set(drivername="sqlite+pysqlite"),
+        url.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": 30, "check_same_thread": False},
     )
     event.listen(twin, "connect", _sqlite_pragmas)

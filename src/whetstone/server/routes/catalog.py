@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from whetstone.engine.pricing import PriceTable
 from whetstone.metrics.registry import BUILTIN as BUILTIN_METRICS
 from whetstone.metrics.registry import available_metrics
 from whetstone.providers.registry import provider_status
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 @router.get("/models", summary="Providers, whether their keys are set, and known prices")
 async def models(svc: Svc, key: Key) -> dict[str, Any]:
     settings = svc.settings
-    prices = PriceTable.with_overrides(settings.prices).entries()
+    prices = svc.prices.entries()
     return serialize.one(
         {
             "defaultModel": settings.default_model,
