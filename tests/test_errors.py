@@ -8,6 +8,7 @@ import pytest
 
 from whetstone.errors import (
     ERRORS_BY_CODE,
+    ClientError,
     InternalError,
     InvalidRequest,
     InvalidTransition,
@@ -57,8 +58,8 @@ def test_codes_are_unique() -> None:
     assert len(codes) == len(set(codes))
 
 
-def test_every_error_class_is_in_the_table() -> None:
-    assert set(WhetstoneError.__subclasses__()) == set(ALL_CLASSES)
+def test_every_server_error_class_is_in_the_table() -> None:
+    assert set(WhetstoneError.__subclasses__()) == {*ALL_CLASSES, ClientError}
     assert set(ERRORS_BY_CODE.values()) == set(ALL_CLASSES)
     assert all(code == cls.code for code, cls in ERRORS_BY_CODE.items())
 
@@ -130,3 +131,13 @@ def test_body_without_details_gives_empty_details() -> None:
     rebuilt = error_from_body({"error": {"code": "not_found", "message": "no such job"}})
     assert isinstance(rebuilt, NotFound)
     assert rebuilt.details == {}
+
+
+def test_client_side_errors_never_come_from_a_server_body() -> None:
+    from whetstone.sdk.errors import JobFailedError, WhetstoneConnectionError
+
+    for cls in (ClientError, WhetstoneConnectionError, JobFailedError):
+        assert issubclass(cls, ClientError)
+        assert cls.code not in ERRORS_BY_CODE
+    body = {"error": {"code": "connection_error", "message": "spoofed"}}
+    assert type(error_from_body(body)) is WhetstoneError

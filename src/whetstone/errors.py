@@ -93,6 +93,17 @@ class LeaseLost(WhetstoneError):
     status = 500
 
 
+class ClientError(WhetstoneError):
+    """Raised on the client side only (the SDK and CLI), never sent by the server.
+
+    Its subclasses (``whetstone.sdk.errors``) have codes of their own that are
+    not in :data:`ERRORS_BY_CODE`: no server error body ever carries them.
+    """
+
+    code = "client_error"
+    status = 500
+
+
 ERRORS_BY_CODE: dict[str, type[WhetstoneError]] = {
     cls.code: cls
     for cls in (

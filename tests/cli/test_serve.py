@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli.conftest import invoke
 from tests.cli.test_keys import create_key
 from whetstone import __version__
 
@@ -83,6 +85,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
             proc.communicate()
             pytest.fail("whetstone serve did not stop on SIGTERM within 10 s")
     assert b"Traceback" not in stderr, stderr.decode(errors="replace")
+    assert not (data_dir / "server.json").exists()  # removed when it stopped
     # a clean shutdown (uvicorn re-raises SIGTERM once it has shut down)
     assert b"Application shutdown complete" in stderr, stderr.decode(errors="replace")
     assert proc.returncode in (0, -signal.SIGTERM), stderr.decode(errors="replace")
@@ -111,3 +114,35 @@ def test_serve_answers_and_accepts_keys_created_while_it_runs(
         prompt_id = made.json()["data"]["id"]
         hidden = client.get(f"/api/prompts/{prompt_id}", headers={"x-api-key": other})
         assert hidden.status_code == 404
+
+
+def test_serve_leaves_its_url_and_a_local_key_for_the_cli(
+    server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no --url and no key, a CLI command on the same machine finds the server and its
+    local admin key through the data dir."""
+    base_url, data_dir = server
+    record = json.loads((data_dir / "server.json").read_text())
+    assert record["url"] == base_url
+    assert isinstance(record["pid"], int)
+    key_file = data_dir / "cli.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("WHETSTONE_DATA_DIR", str(data_dir))
+    made = invoke("prompts", "create", "local", "--template", "Hi {name}")
+    assert made.exit_code == 0, (made.stdout, made.stderr)
+    listed = invoke("prompts", "list", "--json")
+    assert [p["name"] for p in json.loads(listed.stdout)["items"]] == ["local"]
+    with httpx.Client(base_url=base_url, timeout=5.0) as client:
+        headers = {"Authorization": f"Bearer {key_file.read_text().strip()}"}
+        assert client.get("/api/prompts", headers=headers).status_code == 200
+
+
+def test_serve_on_a_busy_port_says_so(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = invoke("serve", "--port", str(port), "--data-dir", str(tmp_path / "d"))
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr

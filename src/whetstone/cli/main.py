@@ -1,4 +1,5 @@
-"""The ``whetstone`` command."""
+"""The ``whetstone`` command: the server (``serve``, ``keys``), the client commands built on
+the SDK (``prompts``, ``datasets``, ``optimize``) and ``demo``. docs/cli.md has them all."""
 
 from __future__ import annotations
 
@@ -10,24 +11,61 @@ import typer
 from rich.console import Console
 
 from whetstone import __version__
-from whetstone.security import KeyHasher
+from whetstone.cli import datasets, local, optimize, prompts
+from whetstone.cli.demo import demo
+from whetstone.cli.embedded import HookedServer, bind, server_config
+from whetstone.cli.session import Globals
 from whetstone.settings import Settings
-from whetstone.store.sql import SQLStore
 
 app = typer.Typer(
-    help="Whetstone: self-hosted prompt optimization with every step streamed live.",
+    help="Whetstone: self-hosted prompt optimization with every step streamed live. "
+    "New here? Run `whetstone demo`.",
     no_args_is_help=True,
     add_completion=False,
 )
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-
-err = Console(stderr=True)
+app.add_typer(prompts.app, name="prompts")
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(optimize.app, name="optimize")
+app.command("demo")(demo)
 
 DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Where the database and secrets live [env WHETSTONE_DATA_DIR]"),
 ]
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="WHETSTONE_URL",
+            help="The server (default: the one `whetstone serve` runs here, else "
+            "http://127.0.0.1:8000)",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="WHETSTONE_API_KEY",
+            help="An API key (default: the local key of `whetstone serve` on this machine)",
+        ),
+    ] = None,
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="Machine-readable JSON on stdout, for every command")
+    ] = False,
+) -> None:
+    source = ctx.get_parameter_source("api_key")
+    from_env = source is not None and source.name == "ENVIRONMENT"
+    ctx.obj = Globals(
+        url=url,
+        api_key=api_key,
+        key_source="WHETSTONE_API_KEY" if from_env else "--api-key",
+        json_mode=json_mode,
+    )
 
 
 def _settings(data_dir: Path | None, **overrides: object) -> Settings:
@@ -38,46 +76,38 @@ def _settings(data_dir: Path | None, **overrides: object) -> Settings:
 
 
 @app.command()
-def version() -> None:
-    """Print the version."""
-    typer.echo(__version__)
-
-
-@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [env WHETSTONE_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [env WHETSTONE_PORT]")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run the API, the runner and the web UI in one process."""
-    import uvicorn
-
-    from whetstone.server.app import create_app
-
+    """Run the API, the runner and the web UI in one process. CLI commands on this machine
+    find it and its local admin key (DATA_DIR/cli.key) by themselves."""
+    err = Console(stderr=True, soft_wrap=True)
     settings = _settings(data_dir, host=host, port=port)
-    err.print(
-        f"Whetstone {__version__} on http://{settings.host}:{settings.port} "
-        f"(data in {settings.data_dir})"
-    )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        ws_max_size=settings.ws_max_frame_bytes,
-    )
-
-
-async def _create_key(settings: Settings, workspace: str, name: str | None) -> str:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()))
+    asyncio.run(local.ensure_local_key(settings))
     try:
-        await store.start()
-        ws = await store.keys.ensure_workspace(workspace)
-        _, secret = await store.keys.create_key(ws.id, name)
-        return secret
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        err.print(
+            f"[bold red]Error:[/] cannot listen on {settings.host}:{settings.port} "
+            f"({exc.strerror or exc}). Is another server running? Choose a port with --port."
+        )
+        raise typer.Exit(1) from None
+    url = local.connect_url(settings.host, sock.getsockname()[1])
+    err.print(f"Whetstone {__version__} on {url} (data in {settings.data_dir})")
+    err.print(
+        f"The CLI on this machine uses this server and its key in "
+        f"{settings.data_dir / local.KEY_FILE} by itself."
+    )
+    local.write_server(settings.data_dir, url)
+    server = HookedServer(
+        server_config(settings), on_shutdown=lambda: local.clear_server(settings.data_dir)
+    )
+    try:
+        server.run(sockets=[sock])
     finally:
-        await store.close()
+        local.clear_server(settings.data_dir)
 
 
 @keys_app.command("create")
@@ -88,9 +118,17 @@ def keys_create(
 ) -> None:
     """Create an API key; it is printed once, alone on the last line."""
     settings = _settings(data_dir)
-    secret = asyncio.run(_create_key(settings, workspace, name))
-    err.print(f"Created a key for workspace [bold]{workspace}[/]; it is shown only this once:")
+    secret = asyncio.run(local.create_key(settings, workspace, name))
+    Console(stderr=True).print(
+        f"Created a key for workspace [bold]{workspace}[/]; it is shown only this once:"
+    )
     typer.echo(secret)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
 
 
 def main() -> None:
