@@ -14,6 +14,10 @@ class SubscriberEvicted(Exception):
 
 class Subscription(Protocol):
     job_id: str
+    notify: Callable[[], None] | None
+    """Called (synchronously, by the publisher) when an event is queued and no one waits in
+    :meth:`get`, and after an eviction; lets an owner drain on demand instead of keeping a
+    task parked in :meth:`get`."""
 
     async def get(self) -> EncodedEvent:
         """The next live event; raises :class:`SubscriberEvicted` after an overflow."""

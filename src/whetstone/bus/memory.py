@@ -25,6 +25,7 @@ class MemorySubscription:
         "closed",
         "evicted",
         "job_id",
+        "notify",
     )
 
     def __init__(
@@ -46,6 +47,7 @@ class MemorySubscription:
         self.evicted = False
         self.closed = False
         self._on_evict = on_evict
+        self.notify: Callable[[], None] | None = None
 
     def offer(self, event: EncodedEvent) -> None:
         """Called by the bus; never blocks. Overflow evicts this subscriber only."""
@@ -61,8 +63,11 @@ class MemorySubscription:
         else:
             self._pending.append(event)
             self._bytes += len(event.body)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        if self._waiter is not None:
+            if not self._waiter.done():
+                self._waiter.set_result(None)
+        elif self.notify is not None:
+            self.notify()
 
     def get_nowait(self) -> EncodedEvent | None:
         if self.evicted:

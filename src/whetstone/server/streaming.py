@@ -43,6 +43,19 @@ class Stored:
 
 
 class JobStream:
+    __slots__ = (
+        "_after",
+        "_bus",
+        "_on_evict",
+        "_store",
+        "_sub",
+        "_terminal_at",
+        "finished",
+        "head",
+        "job_id",
+        "last",
+    )
+
     def __init__(
         self,
         store: Store,
@@ -60,6 +73,7 @@ class JobStream:
         self.last = 0  # the id of the last event handed out
         self.head = 0  # the job's last event id when the stream began
         self.finished = False  # the job's terminal event was handed out
+        self._terminal_at: int | None = None
 
     async def __aenter__(self) -> JobStream:
         self._sub = self._bus.subscribe(self.job_id, self._on_evict)  # first: see the docstring
@@ -75,6 +89,9 @@ class JobStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self._sub is not None:
             self._sub.close()
 
@@ -93,26 +110,51 @@ class JobStream:
             self.finished = True
 
     async def live(self) -> AsyncIterator[EncodedEvent | Stored]:
-        """Live events after everything handed out so far; ends after the terminal event.
-        Raises ``SubscriberEvicted`` if this subscriber fell behind."""
+        """Live events after everything handed out so far, waiting for each; ends after the
+        terminal event. Raises ``SubscriberEvicted`` if this subscriber fell behind."""
         assert self._sub is not None
-        if self.finished or (self._terminal_at is not None and self.last >= self._terminal_at):
-            return
-        while True:
+        while not self.done:
             event = await self._sub.get()
-            if event.id <= self.last:
-                continue
-            if event.id > self.last + 1:
-                gap = await self._store.events.after(
-                    self.job_id, self.last, event.id - self.last - 1
-                )
-                if gap.ids:
-                    self.last = gap.ids[-1]
-                    yield Stored(gap)
-                if event.id != self.last + 1:  # the store had not caught up: impossible
-                    continue  # pragma: no cover - events are stored before they are published
-            self.last = event.id
-            yield event
-            if event.terminal:
-                self.finished = True
+            async for item in self._accept(event):
+                yield item
+
+    async def ready(self) -> AsyncIterator[EncodedEvent | Stored]:
+        """Like :meth:`live`, but only the events already queued: it never waits for a new
+        one. A WebSocket session drains a subscription this way when the bus says it has
+        something (see ``Subscription.notify``), so an idle subscription needs no task."""
+        assert self._sub is not None
+        while not self.done:
+            event = self._sub.get_nowait()
+            if event is None:
                 return
+            async for item in self._accept(event):
+                yield item
+
+    @property
+    def done(self) -> bool:
+        """The terminal event was handed out (or stored before the stream began and
+        everything up to it was handed out): nothing more will come."""
+        return self.finished or (self._terminal_at is not None and self.last >= self._terminal_at)
+
+    def notify(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` (synchronously, from the publisher) whenever a live event is
+        queued while nobody waits on :meth:`live`. ``None`` stops the calls."""
+        assert self._sub is not None
+        self._sub.notify = callback
+
+    async def _accept(self, event: EncodedEvent) -> AsyncIterator[EncodedEvent | Stored]:
+        """Hand out ``event`` in order: skip one already handed out, fill a gap before it
+        from the store (a live event that overtook its predecessors)."""
+        if event.id <= self.last:
+            return
+        if event.id > self.last + 1:
+            gap = await self._store.events.after(self.job_id, self.last, event.id - self.last - 1)
+            if gap.ids:
+                self.last = gap.ids[-1]
+                yield Stored(gap)
+            if event.id != self.last + 1:  # the store had not caught up: impossible
+                return  # pragma: no cover - events are stored before they are published
+        self.last = event.id
+        yield event
+        if event.terminal:
+            self.finished = True

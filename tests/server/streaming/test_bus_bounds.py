@@ -141,3 +141,47 @@ async def test_jobs_are_separate_and_closed_subscribers_leave() -> None:
     await bus.publish("job_b", make(3, 3, job_id="job_b"))  # b was not reading: b overflows
     assert b.evicted
     assert bus.subscriber_count("job_b") == 0
+
+
+async def test_notify_is_called_for_each_queued_event_when_no_one_waits() -> None:
+    bus = InProcessEventBus(max_events=10)
+    sub = bus.subscribe(JOB)
+    calls: list[int] = []
+    sub.notify = lambda: calls.append(len(calls))
+    await bus.publish(JOB, make(1, 3))
+    assert len(calls) == 3
+    assert drain(sub) == [1, 2, 3]
+
+
+async def test_notify_is_not_called_while_a_reader_waits() -> None:
+    bus = InProcessEventBus(max_events=10)
+    sub = bus.subscribe(JOB)
+    calls: list[None] = []
+    reader = await waiting_reader(sub)
+    sub.notify = lambda: calls.append(None)
+    await bus.publish(JOB, make(1))
+    assert (await reader).id == 1
+    assert calls == []
+
+
+async def test_notify_tells_the_owner_of_an_eviction() -> None:
+    bus = InProcessEventBus(max_events=2)
+    evictions: list[None] = []
+    sub = bus.subscribe(JOB, lambda: evictions.append(None))
+    calls: list[None] = []
+    sub.notify = lambda: calls.append(None)
+    await bus.publish(JOB, make(1, 3))
+    assert evictions == [None]
+    assert calls  # the owner's drain runs and meets the eviction
+    with pytest.raises(SubscriberEvicted):
+        sub.get_nowait()
+
+
+async def test_a_closed_subscription_is_not_notified() -> None:
+    bus = InProcessEventBus()
+    sub = bus.subscribe(JOB)
+    calls: list[None] = []
+    sub.notify = lambda: calls.append(None)
+    sub.close()
+    await bus.publish(JOB, make(1))
+    assert calls == []

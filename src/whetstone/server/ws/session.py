@@ -1,13 +1,14 @@
 """``/ws/optimization``: one session per connection, served straight from ASGI.
 
-A session is its connection's reader (the ASGI task itself) plus one pump task per
-subscribed job. Pumps and the reader send frames directly, so a delivery wakes one
-task; heartbeats for every socket come from one shared timer (:class:`Heartbeats`).
-The route sits ahead of the framework's routing (:class:`WebSocketRoute`): a socket
-lives for hours, and every live event goes through it.
+A session is its connection's reader (the ASGI task itself). A subscription has a task
+only while it has work: opening (``subscribed`` and the replay), then a short drain each
+time the bus queues events for it (the bus calls the subscription's ``notify``). An idle
+subscribed socket holds no task of its own; heartbeats for every socket come from one
+shared timer (:class:`Heartbeats`). The route sits ahead of the framework's routing
+(:class:`WebSocketRoute`): a socket lives for hours, and every live event goes through it.
 
 Backpressure is the slow-consumer test: a send to a stalled client waits, which
-stalls only that socket's pumps; their bounded bus subscriptions then overflow,
+stalls only that socket's drains; their bounded bus subscriptions then overflow,
 the bus tells the session at once, and the socket is closed with 4408 so the
 client resubscribes from its last id. The job and every other client carry on.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -100,10 +102,11 @@ class SocketSession:
         "_closing",
         "_heartbeats",
         "_key",
-        "_pumps",
         "_reader",
         "_settings",
+        "_streams",
         "_svc",
+        "_tasks",
         "_ws",
         "heartbeat_pending",
         "last_send",
@@ -114,7 +117,8 @@ class SocketSession:
         self._svc = svc
         self._settings = svc.settings
         self._heartbeats = heartbeats
-        self._pumps: dict[str, asyncio.Task[None]] = {}
+        self._streams: dict[str, JobStream] = {}  # open subscriptions, by job
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # a subscription's running work
         self._key: ApiKey | None = None
         self._closing = False
         self._closer: asyncio.Task[None] | None = None
@@ -124,7 +128,7 @@ class SocketSession:
 
     async def run(self) -> None:
         """Accept, authenticate, then read commands until the client leaves or the session
-        is closed (a close from a pump cancels this reader: see :meth:`close`)."""
+        is closed (a close from a drain cancels this reader: see :meth:`close`)."""
         if not await self._ws.accept():
             return
         try:
@@ -145,12 +149,15 @@ class SocketSession:
         finally:
             self._reader = None
             self._heartbeats.discard(self)
-            pumps = list(self._pumps.values())
-            for task in pumps:
+            tasks = list(self._tasks.values())
+            for task in tasks:
                 task.cancel()
-            for task in pumps:
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            for stream in self._streams.values():
+                stream.close()
+            self._streams.clear()
 
     # -- authentication ---------------------------------------------------------------
 
@@ -219,7 +226,7 @@ class SocketSession:
         elif isinstance(command, p.Subscribe):
             await self._subscribe(command)
         elif isinstance(command, p.Unsubscribe):
-            await self._stop_pump(command.job_id)
+            await self._end(command.job_id)
             await self._put(p.unsubscribed(command.job_id))
         elif isinstance(command, p.Replay):
             await self._check_job(command.job_id)
@@ -236,21 +243,36 @@ class SocketSession:
 
     async def _subscribe(self, command: p.Subscribe) -> None:
         await self._check_job(command.job_id)
-        await self._stop_pump(command.job_id)  # a resubscribe replaces the subscription
-        if len(self._pumps) >= self._settings.ws_max_subscriptions:
+        await self._end(command.job_id)  # a resubscribe replaces the subscription
+        if len(self._streams) >= self._settings.ws_max_subscriptions:
             limit = self._settings.ws_max_subscriptions
             raise p.ProtocolError(
                 "too_many_subscriptions", f"at most {limit} jobs per connection", command.job_id
             )
-        task = asyncio.create_task(self._pump(command.job_id, command.after))
-        self._pumps[command.job_id] = task
+        job_id = command.job_id
+        stream = JobStream(self._svc.store, self._svc.bus, job_id, command.after, self._evicted)
+        self._streams[job_id] = stream
 
-    async def _stop_pump(self, job_id: str) -> None:
-        task = self._pumps.pop(job_id, None)
+        async def opening() -> None:
+            """``subscribed``, the replay; then the bus wakes us (see :meth:`_wake`)."""
+            await stream.__aenter__()
+            await self._put(p.subscribed(job_id, stream.head))
+            async for page in stream.replay():
+                await self._put(p.replay(job_id, page))
+            stream.notify(lambda: self._wake(job_id, stream))
+
+        self._tasks[job_id] = asyncio.create_task(self._work(job_id, stream, opening))
+
+    async def _end(self, job_id: str) -> None:
+        """Stop the job's subscription: its running work first, then its bus queue."""
+        task = self._tasks.pop(job_id, None)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        stream = self._streams.pop(job_id, None)
+        if stream is not None:
+            stream.close()
 
     async def _replay(self, command: p.Replay) -> None:
         async for page in stored_pages(self._svc.store, command.job_id, command.after):
@@ -258,41 +280,57 @@ class SocketSession:
 
     # -- one subscription -------------------------------------------------------------
 
-    async def _pump(self, job_id: str, after: int | None) -> None:
-        def evicted() -> None:  # called by the bus while we may be stuck sending
-            if self._closer is None:
-                self._closer = asyncio.get_running_loop().create_task(
-                    self.close(TOO_SLOW, _TOO_SLOW)
-                )
+    def _evicted(self) -> None:
+        """Called by the bus when a subscription overflows, while we may be stuck sending."""
+        if self._closer is None:
+            self._closer = asyncio.get_running_loop().create_task(self.close(TOO_SLOW, _TOO_SLOW))
 
+    def _wake(self, job_id: str, stream: JobStream) -> None:
+        """The bus queued events for ``job_id``: drain them, unless a task already is."""
+        if job_id not in self._tasks and self._streams.get(job_id) is stream:
+            self._tasks[job_id] = asyncio.get_running_loop().create_task(self._work(job_id, stream))
+
+    async def _work(
+        self,
+        job_id: str,
+        stream: JobStream,
+        first: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run ``first`` if given (the opening), then send every queued event. Between the
+        last look at the queue and leaving ``_tasks`` nothing awaits, so an event queued
+        later always finds no task and starts a new one (see :meth:`_wake`)."""
         try:
-            stream = JobStream(self._svc.store, self._svc.bus, job_id, after, evicted)
-            async with stream:
-                await self._put(p.subscribed(job_id, stream.head))
-                async for page in stream.replay():
-                    await self._put(p.replay(job_id, page))
-                async for item in stream.live():
-                    if isinstance(item, Stored):
-                        for body in item.page.bodies:
-                            await self._put(event_frame(job_id, body))
-                    else:
-                        await self._put(item.ws_frame)
+            if first is not None:
+                await first()
+            async for item in stream.ready():
+                if isinstance(item, Stored):
+                    for body in item.page.bodies:
+                        await self._put(event_frame(job_id, body))
+                else:
+                    await self._put(item.ws_frame)
+            if stream.done and self._streams.get(job_id) is stream:
+                del self._streams[job_id]  # the job ended: nothing more will come
+                stream.close()
         except SubscriberEvicted:
             await self.close(TOO_SLOW, _TOO_SLOW)
         except (asyncio.CancelledError, Disconnected):
             raise
         except Exception:
             log.exception("streaming optimization %s failed", job_id)
+            if self._streams.get(job_id) is stream:
+                del self._streams[job_id]
+                stream.close()
             await self._put(p.error("internal", "streaming failed; resubscribe", job_id))
         finally:
-            if self._pumps.get(job_id) is asyncio.current_task():
-                del self._pumps[job_id]
+            if self._tasks.get(job_id) is asyncio.current_task():
+                del self._tasks[job_id]
 
     # -- writing ----------------------------------------------------------------------
 
     async def _put(self, frame: str) -> None:
-        """Send one frame. ASGI servers send a message whole, so concurrent senders (pumps,
-        the reader, a heartbeat) need no lock; each pump's own frames stay in order."""
+        """Send one frame. ASGI servers send a message whole, so concurrent senders (drains,
+        the reader, a heartbeat) need no lock; a subscription has one task at a time, so its
+        frames stay in order."""
         await self._ws.send_text(frame)
         self.last_send = asyncio.get_running_loop().time()
 
@@ -305,14 +343,14 @@ class SocketSession:
             self.heartbeat_pending = False
 
     async def close(self, code: int, reason: str) -> None:
-        """Close with ``code``. Pumps may be stuck sending to a slow client: stop them first,
+        """Close with ``code``. Drains may be stuck sending to a slow client: stop them first,
         send the close frame (after what the client has not yet read), then stop the reader
         (``run`` cleans up)."""
         if self._closing:
             return
         self._closing = True
         current = asyncio.current_task()
-        for task in self._pumps.values():
+        for task in self._tasks.values():
             if task is not current:
                 task.cancel()
         await self._ws.close(code, reason)
