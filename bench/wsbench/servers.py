@@ -118,7 +118,10 @@ async def _preload(store: Store, job_id: str, size: int) -> None:
 
 async def _serve_whetstone(sock: socket.socket, preload: list[int], stop: asyncio.Event) -> None:
     with tempfile.TemporaryDirectory(prefix="whetstone-bench-") as tmp:
-        settings = Settings(data_dir=Path(tmp), secret_key="bench-secret-0123456789")
+        # one key opens every connection of the load generator: no rate limit
+        settings = Settings(
+            data_dir=Path(tmp), secret_key="bench-secret-0123456789", rate_limit_per_minute=0
+        )
         svc = build_services(settings, run_jobs=False)
         store = svc.store
         await store.start()

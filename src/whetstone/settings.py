@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     subscriber_max_events: int = Field(10_000, ge=1)  # live events queued for one subscriber
     subscriber_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     sse_heartbeat_seconds: float = Field(25.0, gt=0)
+    # Security (docs/security.md): requests per minute per API key (and per client address
+    # for requests without a valid key), bursts of up to rate_limit_burst; 0 turns it off.
+    rate_limit_per_minute: int = Field(600, ge=0)
+    rate_limit_burst: int = Field(120, ge=1)
+    # Origins besides the server's own whose pages may open the WebSocket; comma-separated,
+    # '*' allows any. A request without an Origin header (not a browser) is always allowed.
+    allowed_origins: str = ""
     # Model providers (whetstone.providers). Unset URLs and keys fall back to the
     # providers' own OPENAI_BASE_URL, OPENAI_API_KEY, ANTHROPIC_* variables.
     openai_base_url: str | None = None

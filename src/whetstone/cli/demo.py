@@ -30,7 +30,7 @@ from whetstone.cli.jobs import ending
 from whetstone.cli.output import Output
 from whetstone.cli.report import prompt_diff, show_results
 from whetstone.cli.session import JsonOption, Session, Target
-from whetstone.errors import WhetstoneError
+from whetstone.errors import NotFound, WhetstoneError
 from whetstone.samples import load_sample
 from whetstone.sdk import AsyncWhetstone, Dataset, Job, Prompt, Results
 from whetstone.settings import Settings
@@ -53,6 +53,7 @@ class DemoRun:
     prompt: Prompt
     results: Results
     diff: str
+    login_url: str | None
 
 
 def demo(
@@ -154,7 +155,11 @@ async def _run(client: AsyncWhetstone, out: Output, pace_ms: int) -> DemoRun:
     )
     if not out.json_mode:
         ending(out, state)
-    return DemoRun(job, prompt, state.results, diff)
+    try:
+        login_url: str | None = await client.login_link(f"/optimizations/{job.id}")
+    except NotFound:  # an older server without login links: the address alone still works
+        login_url = None
+    return DemoRun(job, prompt, state.results, diff, login_url)
 
 
 async def _prompt(client: AsyncWhetstone, sample: dict[str, Any]) -> Prompt:
@@ -190,6 +195,7 @@ def _report(out: Output, url: str, run: DemoRun) -> None:
                 "simulated": True,
                 "url": f"{url}/",
                 "jobUrl": job_url,
+                "loginUrl": run.login_url,
                 "results": run.results,
                 "diff": run.diff,
             }
@@ -197,6 +203,8 @@ def _report(out: Output, url: str, run: DemoRun) -> None:
         return
     show_results(out, run.results, diff=run.diff, title="Results (SIMULATED)")
     out.line(f"Web UI: {url}/   this job: {job_url}")
+    if run.login_url is not None:
+        out.line(f"Signed-in link to this job (works once, for 15 minutes): {run.login_url}")
 
 
 def _keep_serving(out: Output, server: EmbeddedServer) -> None:

@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 
 from whetstone import __version__
-from whetstone.cli import datasets, local, optimize, prompts
+from whetstone.cli import datasets, local, login, optimize, prompts
+from whetstone.cli.backup import backup
 from whetstone.cli.demo import demo
 from whetstone.cli.embedded import HookedServer, bind, server_config
 from whetstone.cli.session import Globals
@@ -29,6 +30,7 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(optimize.app, name="optimize")
 app.command("demo")(demo)
+app.command("backup")(backup)
 
 DataDir = Annotated[
     Path | None,
@@ -85,7 +87,7 @@ def serve(
     find it and its local admin key (DATA_DIR/cli.key) by themselves."""
     err = Console(stderr=True, soft_wrap=True)
     settings = _settings(data_dir, host=host, port=port)
-    asyncio.run(local.ensure_local_key(settings))
+    key = asyncio.run(local.ensure_local_key(settings))
     try:
         sock = bind(settings.host, settings.port)
     except OSError as exc:
@@ -101,9 +103,12 @@ def serve(
         f"{settings.data_dir / local.KEY_FILE} by itself."
     )
     local.write_server(settings.data_dir, url)
-    server = HookedServer(
-        server_config(settings), on_shutdown=lambda: local.clear_server(settings.data_dir)
-    )
+    config = server_config(settings)
+    workspace_id = asyncio.run(login.workspace_of(settings, key))
+    if workspace_id is not None:
+        link = login.startup_link(config.app, url, workspace_id)
+        err.print(f"Web UI: {url}/ - sign this browser in once with {link} (valid 15 minutes)")
+    server = HookedServer(config, on_shutdown=lambda: local.clear_server(settings.data_dir))
     try:
         server.run(sockets=[sock])
     finally:

@@ -20,7 +20,7 @@ def parse_variables(template: str) -> list[str]:
     Raises :class:`TemplateError` for a lone brace or a ``{…}`` that is not an
     identifier, naming the offending text so the user can escape it as ``{{``/``}}``.
     """
-    names: list[str] = []
+    names: dict[str, None] = {}  # a dict keeps first-appearance order; a list was O(n²)
     for match in _TOKEN.finditer(template):
         token = match.group(0)
         if token in ("{{", "}}"):
@@ -37,19 +37,16 @@ def parse_variables(template: str) -> list[str]:
                 "(letters, digits and '_', not starting with a digit); "
                 "write '{{' and '}}' for literal braces"
             )
-        if name not in names:
-            names.append(name)
-    return names
+        names[name] = None
+    return list(names)
 
 
 def variables_of(texts: Iterable[str]) -> list[str]:
     """The variables of several texts (the messages of a chat prompt), in order."""
-    names: list[str] = []
+    names: dict[str, None] = {}
     for text in texts:
-        for name in parse_variables(text):
-            if name not in names:
-                names.append(name)
-    return names
+        names.update(dict.fromkeys(parse_variables(text)))
+    return list(names)
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:

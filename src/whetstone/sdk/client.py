@@ -61,6 +61,14 @@ class AsyncWhetstone:
         """``GET /api/health`` (needs no key)."""
         return Health.from_wire((await self._http.get("/api/health")).data)
 
+    async def login_link(self, next_path: str = "/") -> str:
+        """A one-time browser login link (``POST /api/auth/login-links``): opening it signs
+        a browser in to this key's workspace and goes to ``next_path``. It works once,
+        within 15 minutes; its code is in the URL fragment, which never reaches the server's
+        logs."""
+        answer = await self._http.post("/api/auth/login-links", {"next": next_path})
+        return str(answer.data["url"])
+
     async def aclose(self) -> None:
         await self.optimization.aclose()
         await self._http.aclose()

@@ -222,6 +222,10 @@ class Whetstone:
     def health(self) -> Health:
         return self._portal.run(self._async.health())
 
+    def login_link(self, next_path: str = "/") -> str:
+        """A one-time browser login link; see :meth:`AsyncWhetstone.login_link`."""
+        return self._portal.run(self._async.login_link(next_path))
+
     def close(self) -> None:
         """End every subscription, close the connections and stop the background thread."""
         self._finalizer()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from whetstone import __version__
+from whetstone import __version__, redaction
 from whetstone.bus.base import EventBus
 from whetstone.bus.memory import InProcessEventBus
 from whetstone.clock import Clock, SystemClock
@@ -18,9 +18,19 @@ from whetstone.engine.pricing import PriceTable
 from whetstone.providers.registry import ProviderPool
 from whetstone.runner.runner import JobRunner
 from whetstone.security import KeyHasher
-from whetstone.server import errors
+from whetstone.server import errors, ratelimit
 from whetstone.server.limits import BodySizeLimit
-from whetstone.server.routes import catalog, datasets, health, optimizations, prompts, stream
+from whetstone.server.login_links import LoginLinks
+from whetstone.server.routes import (
+    auth,
+    catalog,
+    datasets,
+    health,
+    optimizations,
+    prompts,
+    stream,
+    web,
+)
 from whetstone.server.services import Services
 from whetstone.server.ws.session import WebSocketRoute
 from whetstone.settings import Settings
@@ -93,8 +103,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         strict_content_type=False,  # a JSON body without a Content-Type is still JSON
     )
     app.state.services = services
+    app.state.login_links = LoginLinks(services.clock)
     errors.install(app)
-    for module in (health, prompts, datasets, optimizations, stream, catalog):
+    ratelimit.install(app, services)  # per-key and per-address limits (429)
+    redaction.install()  # keys never reach a log record (docs/security.md)
+    for module in (health, prompts, datasets, optimizations, stream, catalog, auth, web):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(WebSocketRoute, services=services)  # outermost: ahead of the routing

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from whetstone.domain.job import ApiKey
 from whetstone.errors import Unauthorized
+from whetstone.server.ratelimit import authenticate
 from whetstone.server.services import Services
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
@@ -32,9 +33,10 @@ async def get_key(
     header_key: Annotated[str | None, Security(_header)],
 ) -> ApiKey:
     secret = bearer.credentials if bearer is not None else header_key
+    # Counted against the key's rate limit, or the address's without one (ratelimit.py).
+    key = await authenticate(request.scope, secret, get_services(request).store.keys.authenticate)
     if not secret:
         raise Unauthorized(f"missing API key: {HOW_TO_AUTH}")
-    key = await get_services(request).store.keys.authenticate(secret)
     if key is None:
         raise Unauthorized(f"invalid API key: {HOW_TO_AUTH}")
     return key

@@ -63,7 +63,80 @@ def validation_error(errors: list[Any]) -> InvalidRequest:
     return InvalidRequest(f"invalid request: {summary}", details=details)
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "ErrorBody",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_ERROR_WHEN = {
+    400: "invalid_request: validation failed; `details` names the fields",
+    401: "unauthorized: no API key or a wrong one",
+    404: "not_found: unknown id, or another workspace's",
+    409: "invalid_transition: the job's status does not allow this",
+    413: "payload_too_large: the body is over WHETSTONE_MAX_REQUEST_BYTES",
+    429: "rate_limited: too many requests; see Retry-After",
+    500: "internal: a bug; the server log has the details",
+}
+
+
+def error_response_doc(status: int) -> dict[str, Any]:
+    """An OpenAPI response with the PROTOCOL.md error body, for a route's ``responses=``."""
+    return {
+        "description": _ERROR_WHEN[status],
+        "content": {"application/json": {"schema": _ERROR_REF}},
+    }
+
+
+def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the error statuses every /api operation can answer with, with the error body,
+    instead of FastAPI's 422 (never sent: a validation error is a 400). Routes declare the
+    ones only they can send (409) themselves."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["ErrorBody"] = ERROR_SCHEMA
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            if not path.startswith("/api/"):
+                continue
+            statuses = [413, 429, 500]
+            if path != "/api/health":
+                statuses.append(401)
+            if operation.get("parameters") or "requestBody" in operation:
+                statuses.append(400)
+            if "{" in path:
+                statuses.append(404)
+            for status in statuses:
+                responses.setdefault(str(status), error_response_doc(status))
+            operation["responses"] = dict(sorted(responses.items()))
+    return schema
+
+
 def install(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(WhetstoneError)
     async def _whetstone(request: Request, exc: WhetstoneError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None

@@ -96,7 +96,8 @@ async def create_job(svc: Services, workspace_id: str, body: CreateOptimization)
         raise
     if dataset.item_count == 0:
         raise _invalid("datasetId", f"dataset {dataset.id!r} has no items; add items first")
-    missing = [v for v in prompt.variables if v not in (dataset.common_keys or ())]
+    keys = set(dataset.common_keys or ())  # a set: a tuple made this O(variables * keys)
+    missing = [v for v in prompt.variables if v not in keys]
     if missing:
         raise _invalid(
             "datasetId",

@@ -20,6 +20,9 @@ from whetstone.domain.prompt import ROLES, Message, PromptBody
 from whetstone.domain.templates import TemplateError, parse_variables
 
 MAX_TEXT = 500_000
+# The largest id, offset or afterEventId the store can compare (a signed 64-bit INTEGER);
+# a larger one is a 400, not an overflow in the database driver.
+MAX_INT = 2**63 - 1
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]
 

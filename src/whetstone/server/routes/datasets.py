@@ -7,12 +7,12 @@ from fastapi import APIRouter, Query
 from whetstone.errors import InvalidRequest
 from whetstone.server import serialize
 from whetstone.server.deps import Key, Svc
-from whetstone.server.schemas import AddItems, CreateDataset, ItemIn
+from whetstone.server.schemas import MAX_INT, AddItems, CreateDataset, ItemIn
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
 
 def _check_batch(items: list[ItemIn], limit: int) -> None:

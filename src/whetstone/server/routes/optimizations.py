@@ -11,13 +11,20 @@ from whetstone.domain.status import JobAction, JobStatus
 from whetstone.errors import InvalidTransition
 from whetstone.server import serialize
 from whetstone.server.deps import Key, Svc
+from whetstone.server.errors import error_response_doc
 from whetstone.server.jobs import act, create_job
-from whetstone.server.schemas import CreateOptimization, JobActionIn
+from whetstone.server.schemas import MAX_INT, CreateOptimization, JobActionIn
 
 router = APIRouter(prefix="/api/optimizations", tags=["optimizations"])
+CONFLICT: dict[int | str, dict[str, Any]] = {409: error_response_doc(409)}
 
 
-@router.post("", status_code=201, summary="Start an optimization (status queued)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Start an optimization (status queued)",
+    responses={404: error_response_doc(404)},  # promptId or datasetId not found
+)
 async def create_optimization(body: CreateOptimization, svc: Svc, key: Key) -> dict[str, Any]:
     return serialize.one(serialize.job(await create_job(svc, key.workspace_id, body)))
 
@@ -28,7 +35,7 @@ async def list_optimizations(
     key: Key,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> dict[str, Any]:
     page = await svc.store.jobs.page(key.workspace_id, status=status, limit=limit, offset=offset)
     return serialize.paged(page, serialize.job)
@@ -46,24 +53,40 @@ async def _act(
     return serialize.one(serialize.job(job))
 
 
-@router.post("/{job_id}/pause", summary="Pause a running optimization (409 unless running)")
+@router.post(
+    "/{job_id}/pause",
+    summary="Pause a running optimization (409 unless running)",
+    responses=CONFLICT,
+)
 async def pause(job_id: str, svc: Svc, key: Key, body: JobActionIn | None = None) -> dict[str, Any]:
     return await _act(svc, key, job_id, JobAction.PAUSE, body)
 
 
-@router.post("/{job_id}/resume", summary="Resume a paused optimization (409 unless paused)")
+@router.post(
+    "/{job_id}/resume",
+    summary="Resume a paused optimization (409 unless paused)",
+    responses=CONFLICT,
+)
 async def resume(job_id: str, svc: Svc, key: Key) -> dict[str, Any]:
     return await _act(svc, key, job_id, JobAction.RESUME, None)
 
 
-@router.post("/{job_id}/cancel", summary="Cancel an optimization (409 if already ended)")
+@router.post(
+    "/{job_id}/cancel",
+    summary="Cancel an optimization (409 if already ended)",
+    responses=CONFLICT,
+)
 async def cancel(
     job_id: str, svc: Svc, key: Key, body: JobActionIn | None = None
 ) -> dict[str, Any]:
     return await _act(svc, key, job_id, JobAction.CANCEL, body)
 
 
-@router.get("/{job_id}/results", summary="Results of an ended optimization (409 until then)")
+@router.get(
+    "/{job_id}/results",
+    summary="Results of an ended optimization (409 until then)",
+    responses=CONFLICT,
+)
 async def results(job_id: str, svc: Svc, key: Key) -> dict[str, Any]:
     job = await svc.store.jobs.get(key.workspace_id, job_id)
     if not job.status.is_terminal:
@@ -93,7 +116,7 @@ async def events(
     job_id: str,
     svc: Svc,
     key: Key,
-    after_event_id: Annotated[int, Query(alias="afterEventId", ge=0)] = 0,
+    after_event_id: Annotated[int, Query(alias="afterEventId", ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Response:
     await svc.store.jobs.get(key.workspace_id, job_id)

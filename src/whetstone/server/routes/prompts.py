@@ -6,12 +6,12 @@ from fastapi import APIRouter, Query
 
 from whetstone.server import serialize
 from whetstone.server.deps import Key, Svc
-from whetstone.server.schemas import CreatePrompt, NewPromptVersion
+from whetstone.server.schemas import MAX_INT, CreatePrompt, NewPromptVersion
 
 router = APIRouter(prefix="/api/prompts", tags=["prompts"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
 
 @router.post("", status_code=201, summary="Create a prompt (version 1)")

@@ -15,6 +15,7 @@ from whetstone.bus.base import SubscriberEvicted
 from whetstone.domain.codec import EncodedEvent, sse_frame
 from whetstone.errors import InvalidRequest
 from whetstone.server.deps import Key, Svc
+from whetstone.server.schemas import MAX_INT
 from whetstone.server.services import Services
 from whetstone.server.streaming import JobStream, Stored
 from whetstone.store.base import EventPage
@@ -25,12 +26,14 @@ router = APIRouter(tags=["streaming"])
 def _resume_from(last_event_id: str | None, after_event_id: int | None) -> int | None:
     if last_event_id is None:
         return after_event_id
-    if not last_event_id.strip().isdigit():
+    text = last_event_id.strip()
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses (was a 500)
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_INT:
         raise InvalidRequest(
             "Last-Event-ID must be the id of the last event you processed (a whole number)",
             details={"Last-Event-ID": last_event_id},
         )
-    return int(last_event_id)
+    return int(text)
 
 
 def _frames(page: EventPage) -> str:
@@ -73,12 +76,13 @@ async def _sse(svc: Services, job_id: str, after: int | None) -> AsyncIterator[s
     "/api/optimizations/{job_id}/stream",
     summary="Server-sent events: stored events after Last-Event-ID / afterEventId, then live",
     response_class=StreamingResponse,
+    responses={200: {"description": "the event stream", "content": {"text/event-stream": {}}}},
 )
 async def stream(
     job_id: str,
     svc: Svc,
     key: Key,
-    after_event_id: Annotated[int | None, Query(alias="afterEventId", ge=0)] = None,
+    after_event_id: Annotated[int | None, Query(alias="afterEventId", ge=0, le=MAX_INT)] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     await svc.store.jobs.get(key.workspace_id, job_id)

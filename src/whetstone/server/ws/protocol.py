@@ -15,6 +15,7 @@ import orjson
 from whetstone.store.base import EventPage
 
 TYPES = ("auth", "subscribe", "unsubscribe", "replay", "ping")
+MAX_EVENT_ID = 2**63 - 1  # what the store can compare; a larger afterEventId is invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def _after(data: dict[str, Any], job_id: str) -> int | None:
     value = data.get("afterEventId")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EVENT_ID:
         raise ProtocolError(
             "invalid_field",
             "'afterEventId' must be a whole number >= 0 (the last id you processed)",

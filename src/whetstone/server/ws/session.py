@@ -26,6 +26,7 @@ from whetstone.bus.base import SubscriberEvicted
 from whetstone.domain.codec import event_frame
 from whetstone.domain.job import ApiKey
 from whetstone.errors import NotFound
+from whetstone.server import origins, ratelimit
 from whetstone.server.services import Services
 from whetstone.server.streaming import JobStream, Stored, stored_pages
 from whetstone.server.ws import protocol as p
@@ -37,6 +38,7 @@ WS_PATH = "/ws/optimization"
 UNAUTHORIZED = 4401
 TOO_SLOW = 4408
 TOO_BIG = 1009
+RATE_LIMITED = 4429  # closed with 'rate limited: retry in N s' (ratelimit.py)
 _TOO_SLOW = "too slow: resubscribe with afterEventId = your last id"
 
 
@@ -56,9 +58,13 @@ class WebSocketRoute:
         self.app = app
         self.services = services
         self.heartbeats = Heartbeats(services.settings.ws_heartbeat_seconds)
+        self.origins = origins.OriginPolicy(services.settings.allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == WS_PATH:
+            if not self.origins.allows(scope):  # a page of a foreign origin: 403
+                await origins.refuse(scope, receive, send)
+                return
             ws = AsgiWebSocket(scope, receive, send)
             await SocketSession(ws, self.services, self.heartbeats).run()
             return
@@ -167,7 +173,13 @@ class SocketSession:
             token = await self._first_message_token()
             if token is None:
                 return None
-        key = await self._svc.store.keys.authenticate(token)
+        try:  # a connection counts as a request against the key's (or address's) limit
+            key = await ratelimit.authenticate(
+                self._ws.scope, token, self._svc.store.keys.authenticate
+            )
+        except ratelimit.TooManyRequests as exc:
+            await self._ws.close(RATE_LIMITED, f"rate limited: retry in {exc.retry_after} s")
+            return None
         if key is None:
             await self._refuse("invalid API key")
         return key
@@ -313,14 +325,15 @@ class SocketSession:
                 stream.close()
         except SubscriberEvicted:
             await self.close(TOO_SLOW, _TOO_SLOW)
-        except (asyncio.CancelledError, Disconnected):
-            raise
+        except Disconnected:
+            pass  # the client left: the reader sees it too and ends the session
         except Exception:
             log.exception("streaming optimization %s failed", job_id)
             if self._streams.get(job_id) is stream:
                 del self._streams[job_id]
                 stream.close()
-            await self._put(p.error("internal", "streaming failed; resubscribe", job_id))
+            with contextlib.suppress(Disconnected):
+                await self._put(p.error("internal", "streaming failed; resubscribe", job_id))
         finally:
             if self._tasks.get(job_id) is asyncio.current_task():
                 del self._tasks[job_id]
