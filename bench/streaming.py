@@ -189,7 +189,10 @@ async def run_plan(plan: Plan) -> dict[str, Any]:
             "whetstone": w,
             "raw": r,
         }
-        fanout_rows.append({**row, "ratio": ratio, "target": FANOUT_RATIO})
+        # the target is on fan-out at a runner step's batch; one event per transaction
+        # measures the store's own write rate, which raw (no store) has no counterpart of
+        target = FANOUT_RATIO if w["batch"] == FANOUT_BATCH else None
+        fanout_rows.append({**row, "ratio": ratio, "target": target})
     replay_rows = []
     for w, r in zip(rep["whetstone"], rep["raw"], strict=True):
         row = {"events": w["events"], "whetstone": w, "raw": r}
@@ -234,11 +237,13 @@ def print_report(report: dict[str, Any], plan: Plan) -> None:
     for row in s["fanout"]:
         w, r = row["whetstone"], row["raw"]
         writes = statistics.median(run["publishedPerSecond"] for run in w["runs"])
+        target = row["target"]
+        verdict = "reported only" if target is None else _meets(row["ratio"] >= target)
         print(
             f"{row['subscribers']:11,} {row['events']:6,} {row['batch']:9,} "
             f"{w['deliveriesPerSecond']:12,.0f} "
             f"{r['deliveriesPerSecond']:10,.0f} {row['ratio']:6.0%} "
-            f"{_meets(row['ratio'] >= FANOUT_RATIO):>13} {writes:15,.0f}  {_integrity(row)}"
+            f"{verdict:>13} {writes:15,.0f}  {_integrity(row)}"
         )
     (lat,) = s["latency"]
     w = lat["whetstone"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
@@ -29,7 +30,8 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(4, ge=1)
     lease_seconds: float = Field(30.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
+    shutdown_grace_seconds: float = Field(5.0, gt=0)
     ws_heartbeat_seconds: float = Field(25.0, gt=0)
     ws_auth_timeout_seconds: float = Field(10.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)

@@ -146,3 +146,75 @@ def test_serve_on_a_busy_port_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "--port" in result.stderr
+
+
+def test_serve_stops_on_sigterm_with_an_sse_stream_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An SSE stream of a running job never ends by itself; SIGTERM still stops the server
+    after WHETSTONE_SHUTDOWN_GRACE_SECONDS."""
+    for name in ("WHETSTONE_SECRET_KEY", "WHETSTONE_DATA_DIR", "WHETSTONE_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WHETSTONE_SHUTDOWN_GRACE_SECONDS", "1")
+    data_dir = tmp_path / "data"
+    port = free_port()
+    command = [
+        sys.executable, "-c", "from whetstone.cli.main import main; main()", "serve",
+        "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_healthy(proc, base_url).status_code == 200
+        headers = {"Authorization": f"Bearer {create_key(data_dir)}"}
+        with httpx.Client(base_url=base_url, timeout=10.0, headers=headers) as client:
+            prompt = client.post("/api/prompts", json={"name": "p", "template": "Q: {q}"})
+            items = [{"input": {"q": "2+2"}, "expectedOutput": "4"}]
+            dataset = client.post("/api/datasets", json={"name": "d", "items": items})
+            config = {"dryRun": True, "maxIterations": 50, "tuningParams": {"simLatencyMs": 500}}
+            job = client.post(
+                "/api/optimizations",
+                json={
+                    "promptId": prompt.json()["data"]["id"],
+                    "datasetId": dataset.json()["data"]["id"],
+                    "config": config,
+                },
+            ).json()["data"]
+            path = f"/api/optimizations/{job['id']}/stream?afterEventId=0"
+            with client.stream("GET", path) as stream:
+                lines = stream.iter_lines()
+                assert next(line for line in lines if line.startswith("id: ")) == "id: 1"
+                proc.terminate()  # the stream is still open
+                _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    text = stderr.decode(errors="replace")
+    assert "Application shutdown complete" in text, text
+    assert proc.returncode in (0, -signal.SIGTERM), text
+    assert "timeout graceful shutdown exceeded" in text  # the stream was cut, not awaited
+
+
+@pytest.mark.parametrize(("level", "shown"), [("info", True), ("warning", False)])
+def test_whetstone_loggers_share_uvicorns_handler_and_level(level: str, shown: bool) -> None:
+    script = (
+        "import logging.config\n"
+        "from whetstone.cli.embedded import log_config\n"
+        f"logging.config.dictConfig(log_config({level!r}))\n"
+        "logging.getLogger('whetstone.runner').info('resuming 1 optimization(s)')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert ("resuming 1 optimization(s)" in done.stderr) is shown, done.stderr
+
+
+def test_an_unknown_log_level_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "WHETSTONE_LOG_LEVEL": "loud"}
+    command = [sys.executable, "-c", "from whetstone.cli.main import main; main()", "serve",
+               "--port", "0", "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+    assert done.returncode != 0
+    assert "Invalid setting: WHETSTONE_LOG_LEVEL: Input should be 'critical'" in done.stderr
+    assert "Traceback" not in done.stderr

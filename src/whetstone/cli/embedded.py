@@ -9,11 +9,14 @@ its own event loop, while the main thread follows the job.
 from __future__ import annotations
 
 import contextlib
+import copy
 import socket
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from whetstone.cli.errors import CliError
 from whetstone.cli.local import connect_url
@@ -46,14 +49,32 @@ def bind_or_any(host: str, port: int) -> socket.socket:
         return bind(host, 0)
 
 
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging setup, plus Whetstone's own loggers (``whetstone.*``) on the same
+    stderr handler and format, at ``level``."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["whetstone"] = {
+        "handlers": ["default"],
+        "level": level.upper() if level != "trace" else "DEBUG",
+        "propagate": False,
+    }
+    return config
+
+
 def server_config(settings: Settings, *, log_level: str | None = None) -> uvicorn.Config:
+    """``log_level`` overrides the settings' (the demo's quiet server); it also turns off
+    the access log. Open HTTP requests (an SSE stream never ends by itself) get
+    ``shutdown_grace_seconds`` to finish when the server stops, then are cancelled."""
+    level = log_level or settings.log_level
     return uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level=log_level or settings.log_level,
+        log_level=level,
+        log_config=log_config(level),
         ws_max_size=settings.ws_max_frame_bytes,
         access_log=log_level is None,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from whetstone import __version__
@@ -34,7 +35,9 @@ app.command("backup")(backup)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Where the database and secrets live [env WHETSTONE_DATA_DIR]"),
+    typer.Option(
+        "--data-dir", help=r"Where the database and secrets live \[env WHETSTONE_DATA_DIR]"
+    ),
 ]
 
 
@@ -74,13 +77,21 @@ def _settings(data_dir: Path | None, **overrides: object) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"WHETSTONE_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        Console(stderr=True, soft_wrap=True).print(f"Invalid setting: {problems}", markup=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address [env WHETSTONE_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [env WHETSTONE_PORT]")] = None,
+    host: Annotated[str | None, typer.Option(help=r"Bind address \[env WHETSTONE_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help=r"Port \[env WHETSTONE_PORT]")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run the API, the runner and the web UI in one process. CLI commands on this machine

@@ -115,20 +115,30 @@ class JobStream:
         assert self._sub is not None
         while not self.done:
             event = await self._sub.get()
-            async for item in self._accept(event):
+            async for item in self.accept(event):
                 yield item
 
-    async def ready(self) -> AsyncIterator[EncodedEvent | Stored]:
-        """Like :meth:`live`, but only the events already queued: it never waits for a new
-        one. A WebSocket session drains a subscription this way when the bus says it has
-        something (see ``Subscription.notify``), so an idle subscription needs no task."""
+    def take_ready(self) -> tuple[list[EncodedEvent], EncodedEvent | None]:
+        """The queued events that follow on in order, taken without waiting: a WebSocket
+        session drains a subscription this way when the bus says it has something (see
+        ``Subscription.notify``), so an idle subscription needs no task. The second item is
+        an event that overtook its predecessors and needs a gap fill first (hand it to
+        :meth:`accept`), else None. Events already handed out are dropped."""
         assert self._sub is not None
+        taken: list[EncodedEvent] = []
         while not self.done:
             event = self._sub.get_nowait()
             if event is None:
-                return
-            async for item in self._accept(event):
-                yield item
+                break
+            if event.id <= self.last:
+                continue
+            if event.id != self.last + 1:
+                return taken, event
+            self.last = event.id
+            taken.append(event)
+            if event.terminal:
+                self.finished = True
+        return taken, None
 
     @property
     def done(self) -> bool:
@@ -142,7 +152,7 @@ class JobStream:
         assert self._sub is not None
         self._sub.notify = callback
 
-    async def _accept(self, event: EncodedEvent) -> AsyncIterator[EncodedEvent | Stored]:
+    async def accept(self, event: EncodedEvent) -> AsyncIterator[EncodedEvent | Stored]:
         """Hand out ``event`` in order: skip one already handed out, fill a gap before it
         from the store (a live event that overtook its predecessors)."""
         if event.id <= self.last:

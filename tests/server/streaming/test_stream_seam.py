@@ -263,3 +263,32 @@ async def test_leaving_the_stream_unsubscribes(services: Services, job_id: str, 
         assert memory_bus(services).subscriber_count(job_id) == 1
     assert memory_bus(services).subscriber_count(job_id) == 0
     assert (await api.call("GET", f"/api/optimizations/{job_id}"))["data"]["lastEventId"] == 0
+
+
+async def test_take_ready_hands_out_what_follows_on_and_stops_at_a_gap(
+    services: Services, job_id: str
+) -> None:
+    """The WebSocket's drain: queued events in order without waiting, duplicates dropped, and
+    an event that overtook its predecessors handed back for a gap fill from the store."""
+    feed = Feed(services, job_id)
+    async with stream(services, job_id, None) as s:
+        assert s.take_ready() == ([], None)  # nothing queued: nothing, and no waiting
+        first = await feed.write(2)  # 1, 2
+        await feed.publish(first[:1])  # 1 again: already queued, dropped once taken
+        taken, overtaking = s.take_ready()
+        assert [e.id for e in taken] == [1, 2]
+        assert overtaking is None
+        hidden = await feed.write(2, publish=False)  # 3, 4 only in the store
+        await feed.publish(hidden[1:])  # 4 overtakes 3
+        taken, overtaking = s.take_ready()
+        assert taken == []
+        assert overtaking is not None
+        assert overtaking.id == 4
+        filled = [i for item in [x async for x in s.accept(overtaking)] for i in flat(item)]
+        assert filled == [3, 4]
+        await feed.finish()  # 5, terminal
+        taken, overtaking = s.take_ready()
+        assert [e.id for e in taken] == [5]
+        assert s.done
+        await feed.write(1)  # nothing after the terminal event is handed out
+        assert s.take_ready() == ([], None)

@@ -314,12 +314,21 @@ class SocketSession:
         try:
             if first is not None:
                 await first()
-            async for item in stream.ready():
-                if isinstance(item, Stored):
-                    for body in item.page.bodies:
-                        await self._put(event_frame(job_id, body))
-                else:
-                    await self._put(item.ws_frame)
+            send = self._ws.send_text
+            while True:
+                events, overtaking = stream.take_ready()
+                if not events and overtaking is None:
+                    break
+                for event in events:
+                    await send(event.ws_frame)
+                if overtaking is not None:
+                    async for item in stream.accept(overtaking):
+                        if isinstance(item, Stored):
+                            for body in item.page.bodies:
+                                await send(event_frame(job_id, body))
+                        else:
+                            await send(item.ws_frame)
+                self.last_send = asyncio.get_running_loop().time()
             if stream.done and self._streams.get(job_id) is stream:
                 del self._streams[job_id]  # the job ended: nothing more will come
                 stream.close()
