@@ -61,17 +61,21 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
-def server_config(settings: Settings, *, log_level: str | None = None) -> uvicorn.Config:
+def server_config(
+    settings: Settings, *, log_level: str | None = None, own_loggers: bool = False
+) -> uvicorn.Config:
     """``log_level`` overrides the settings' (the demo's quiet server); it also turns off
-    the access log. Open HTTP requests (an SSE stream never ends by itself) get
-    ``shutdown_grace_seconds`` to finish when the server stops, then are cancelled."""
+    the access log. ``own_loggers`` puts Whetstone's loggers on uvicorn's handler (for a
+    process that is only the server: ``whetstone serve``; an embedded server leaves the
+    host process's logging alone). Open HTTP requests (an SSE stream never ends by itself)
+    get ``shutdown_grace_seconds`` to finish when the server stops, then are cancelled."""
     level = log_level or settings.log_level
     return uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=level,
-        log_config=log_config(level),
+        log_config=log_config(level) if own_loggers else LOGGING_CONFIG,
         ws_max_size=settings.ws_max_frame_bytes,
         access_log=log_level is None,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),

@@ -114,7 +114,7 @@ def serve(
         f"{settings.data_dir / local.KEY_FILE} by itself."
     )
     local.write_server(settings.data_dir, url)
-    config = server_config(settings)
+    config = server_config(settings, own_loggers=True)
     workspace_id = asyncio.run(login.workspace_of(settings, key))
     if workspace_id is not None:
         link = login.startup_link(config.app, url, workspace_id)
