@@ -4,13 +4,10 @@ of a sample to a finished, improved job and prints where to look; with a server 
 from __future__ import annotations
 
 import json
-import os
-import selectors
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,6 +16,7 @@ import pytest
 from tests.cli.conftest import Cli, assert_clean_failure, invoke
 from tests.support.api import Api
 from tests.support.live import free_port
+from tests.support.process import read_until
 from whetstone.cli.local import KEY_FILE, SERVER_FILE
 
 START_TIMEOUT = 60.0  # the demo's run, in a subprocess; a healthy one needs a few seconds
@@ -108,7 +106,7 @@ def test_demo_keeps_serving_until_ctrl_c(tmp_path: Path, monkeypatch: pytest.Mon
     with out.open("wb") as sink:  # a file, not a pipe nobody reads while the demo runs
         proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.PIPE)
     try:
-        seen = read_until(proc, b"Press Ctrl-C to stop it.")
+        seen = read_until(proc, b"Press Ctrl-C to stop it.", START_TIMEOUT)
         record = json.loads((data_dir / SERVER_FILE).read_text())
         assert record["pid"] == proc.pid
         assert record["url"].encode() in seen
@@ -127,21 +125,3 @@ def test_demo_keeps_serving_until_ctrl_c(tmp_path: Path, monkeypatch: pytest.Mon
     assert b"Traceback" not in stdout + stderr
     assert job["id"].encode() in stdout
     assert not (data_dir / SERVER_FILE).exists()
-
-
-def read_until(proc: subprocess.Popen[bytes], marker: bytes) -> bytes:
-    """stderr of ``proc`` up to ``marker``, waiting on the process's own words (bounded)."""
-    assert proc.stderr is not None
-    deadline = time.monotonic() + START_TIMEOUT
-    seen = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stderr, selectors.EVENT_READ)
-        while marker not in seen:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                pytest.fail(f"no {marker!r} within {START_TIMEOUT} s: {seen!r}")
-            chunk = os.read(proc.stderr.fileno(), 4096)
-            if not chunk:
-                pytest.fail(f"the demo exited early with code {proc.wait()}: {seen!r}")
-            seen += chunk
-    return seen

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 
 from tests.cli.conftest import invoke
 from tests.cli.test_keys import create_key
+from tests.support.process import read_until
 from whetstone import __version__
 
 START_TIMEOUT = 20.0
@@ -34,19 +33,7 @@ def free_port() -> int:
 def wait_healthy(proc: subprocess.Popen[bytes], base_url: str) -> httpx.Response:
     """Wait (bounded) until the process logs that it has started, then ask its health:
     the wait is on the process's own words, not on a timer."""
-    assert proc.stderr is not None
-    deadline = time.monotonic() + START_TIMEOUT
-    seen = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stderr, selectors.EVENT_READ)
-        while b"Application startup complete" not in seen:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                pytest.fail(f"whetstone serve did not start within {START_TIMEOUT} s: {seen!r}")
-            chunk = os.read(proc.stderr.fileno(), 4096)
-            if not chunk:
-                pytest.fail(f"whetstone serve exited early with code {proc.wait()}: {seen!r}")
-            seen += chunk
+    read_until(proc, b"Application startup complete", START_TIMEOUT)
     with httpx.Client(base_url=base_url, timeout=5.0) as client:
         return client.get("/api/health")
 

@@ -3,12 +3,9 @@ in-memory code store, and the link ``whetstone serve`` prints."""
 
 from __future__ import annotations
 
-import os
 import re
-import selectors
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +14,7 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.live import free_port
+from tests.support.process import read_until
 from whetstone.clock import ManualClock
 from whetstone.domain.codec import parse_timestamp
 from whetstone.server.login_links import TTL, LoginLinks, safe_next
@@ -192,7 +190,7 @@ def test_whetstone_serve_prints_a_working_login_link(
     command += ["--port", str(port), "--data-dir", str(tmp_path / "data")]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        output = _read_until(proc, b"Application startup complete")
+        output = read_until(proc, b"Application startup complete", START_TIMEOUT)
         found = re.search(rb"(http://127\.0\.0\.1:\d+/login#code=[\w-]+&next=/)", output)
         assert found is not None, output
         url = found.group(1).decode()
@@ -211,21 +209,3 @@ def test_whetstone_serve_prints_a_working_login_link(
         proc.wait(START_TIMEOUT)
         assert proc.stderr is not None
         proc.stderr.close()
-
-
-def _read_until(proc: subprocess.Popen[bytes], marker: bytes) -> bytes:
-    """The process's stderr up to ``marker`` (a bounded wait on its own words)."""
-    assert proc.stderr is not None
-    deadline = time.monotonic() + START_TIMEOUT
-    seen = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stderr, selectors.EVENT_READ)
-        while marker not in seen:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                pytest.fail(f"whetstone serve did not start within {START_TIMEOUT} s: {seen!r}")
-            chunk = os.read(proc.stderr.fileno(), 4096)
-            if not chunk:
-                pytest.fail(f"whetstone serve exited early with code {proc.wait()}: {seen!r}")
-            seen += chunk
-    return seen
