@@ -73,6 +73,12 @@ class Settings(BaseSettings):
             return self.secret_key.encode()
         return load_or_create_secret(self.data_dir / "secret.key")
 
+    def ensure_data_dir(self) -> Path:
+        """The data dir, made if missing, readable by its owner only (0700): it holds the
+        database, the server secret and the local key."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.data_dir
+
     def node_id(self) -> str:
         """A stable id for this data dir's node, so a restart can free its own leases."""
         from whetstone.clock import new_id
@@ -80,7 +86,7 @@ class Settings(BaseSettings):
         path = self.data_dir / "node.id"
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.ensure_data_dir()
         value = new_id("node", 6)
         path.write_text(value)
         return value

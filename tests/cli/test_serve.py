@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -114,6 +115,7 @@ def test_serve_leaves_its_url_and_a_local_key_for_the_cli(
     assert isinstance(record["pid"], int)
     key_file = data_dir / "cli.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
+    assert data_dir.stat().st_mode & 0o777 == 0o700  # the database and secrets: owner only
     monkeypatch.setenv("WHETSTONE_DATA_DIR", str(data_dir))
     made = invoke("prompts", "create", "local", "--template", "Hi {name}")
     assert made.exit_code == 0, (made.stdout, made.stderr)
@@ -204,4 +206,18 @@ def test_an_unknown_log_level_is_a_clear_error(tmp_path: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
     assert done.returncode != 0
     assert "Invalid setting: WHETSTONE_LOG_LEVEL: Input should be 'critical'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_a_database_from_a_newer_whetstone(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    create_key(data_dir)  # makes the database at this version's schema
+    with sqlite3.connect(data_dir / "whetstone.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHETSTONE_")}
+    command = [sys.executable, "-c", "from whetstone.cli.main import main; main()", "serve",
+               "--port", "0", "--data-dir", str(data_dir)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+    assert done.returncode == 1
+    assert "written by a newer Whetstone" in done.stderr
     assert "Traceback" not in done.stderr

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from whetstone.clock import ManualClock
 from whetstone.domain.job import Workspace
+from whetstone.store.database import SchemaTooNew
 from whetstone.store.sql import SQLStore
 from whetstone.store.tables import metadata
 
@@ -87,3 +88,20 @@ async def test_foreign_keys_are_enforced(store: SQLStore) -> None:
                     "VALUES ('key_x', 'ws_missing', 'p', 'h', '2026-01-01 00:00:00')"
                 )
             )
+
+
+async def test_a_database_from_a_newer_whetstone_is_refused_untouched(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "newer.db"
+    first = make_store(path, clock)
+    await first.start()
+    async with first.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    await first.close()
+    before = path.read_bytes()
+    again = make_store(path, clock)
+    with pytest.raises(SchemaTooNew, match="9999_from_the_future, written by a newer Whetstone"):
+        await again.start()
+    await again.close()
+    assert path.read_bytes() == before

@@ -63,7 +63,7 @@ def read_key(data_dir: Path) -> str | None:
 
 async def create_key(settings: Settings, workspace: str, name: str | None) -> str:
     """A new API key of ``workspace``, made directly in the data dir's store."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()))
     try:
         await store.start()
@@ -76,7 +76,7 @@ async def create_key(settings: Settings, workspace: str, name: str | None) -> st
 
 async def ensure_local_key(settings: Settings) -> str:
     """The data dir's ``cli.key``, made (or remade, if it no longer authenticates) now."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()))
     try:
         await store.start()

@@ -18,6 +18,7 @@ from whetstone.cli.demo import demo
 from whetstone.cli.embedded import HookedServer, bind, server_config
 from whetstone.cli.session import Globals
 from whetstone.settings import Settings
+from whetstone.store.database import SchemaTooNew
 
 app = typer.Typer(
     help="Whetstone: self-hosted prompt optimization with every step streamed live. "
@@ -98,7 +99,11 @@ def serve(
     find it and its local admin key (DATA_DIR/cli.key) by themselves."""
     err = Console(stderr=True, soft_wrap=True)
     settings = _settings(data_dir, host=host, port=port)
-    key = asyncio.run(local.ensure_local_key(settings))
+    try:
+        key = asyncio.run(local.ensure_local_key(settings))
+    except SchemaTooNew as exc:
+        err.print(f"Error: {exc}", markup=False)
+        raise typer.Exit(1) from None
     try:
         sock = bind(settings.host, settings.port)
     except OSError as exc:

@@ -51,7 +51,7 @@ def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     if store is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.ensure_data_dir()
         store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()), clock)
     bus = bus or InProcessEventBus(
         max_events=settings.subscriber_max_events, max_bytes=settings.subscriber_max_bytes

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -60,8 +62,22 @@ def alembic_config() -> Config:
     return cfg
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer Whetstone than this one: nothing is changed."""
+
+
 def _upgrade(connection: Connection) -> None:
     cfg = alembic_config()
+    known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    current = MigrationContext.configure(connection).get_current_heads()
+    unknown = sorted(set(current) - known)
+    if unknown:
+        url = connection.engine.url.render_as_string(hide_password=True)
+        raise SchemaTooNew(
+            f"the database {url} is at schema revision {', '.join(unknown)}, written by a "
+            "newer Whetstone than this one; upgrade Whetstone (or restore a backup made "
+            "with this version). Nothing was changed."
+        )
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")
 
