@@ -37,13 +37,14 @@ async def test_local_key_is_private_stable_and_repaired(tmp_path: Path) -> None:
     key = await local.ensure_local_key(settings)
     path = settings.data_dir / local.KEY_FILE
     assert path.stat().st_mode & 0o777 == 0o600
-    assert await authenticates(settings, key)
+    assert await authenticates(settings, key.secret)
     assert await local.ensure_local_key(settings) == key  # kept across starts
     path.write_text("wst_000000000000_stale\n")  # e.g. the database was wiped
     repaired = await local.ensure_local_key(settings)
-    assert repaired != key
-    assert local.read_key(settings.data_dir) == repaired
-    assert await authenticates(settings, repaired)
+    assert repaired.secret != key.secret
+    assert repaired.workspace_id == key.workspace_id  # the same workspace, default
+    assert local.read_key(settings.data_dir) == repaired.secret
+    assert await authenticates(settings, repaired.secret)
 
 
 def test_server_record(tmp_path: Path) -> None:

@@ -107,3 +107,17 @@ def test_bad_jsonl_names_the_line_and_creates_nothing(page: Page, web_server: We
     expect(page.get_by_test_id("dataset-form-error")).to_contain_text('line 1: needs "input"')
 
     assert web_server.http("GET", "/api/datasets").json()["meta"]["total"] == 0
+
+
+def test_datasets_list_pages_past_fifty(page: Page, web_server: WebServer) -> None:
+    for n in range(51):
+        web_server.create_dataset(name=f"d{n:02d}")
+    page.goto("/datasets")
+    rows = page.get_by_test_id("datasets-table").locator("tbody tr")
+    expect(rows).to_have_count(50)
+    expect(page.get_by_text("1\u201350 of 51")).to_be_visible()
+    page.get_by_role("button", name="Next →").click()
+    expect(rows).to_have_count(1)
+    expect(page.get_by_text("51\u201351 of 51")).to_be_visible()
+    page.get_by_role("button", name="← Previous").click()
+    expect(rows).to_have_count(50)

@@ -154,3 +154,19 @@ def test_unknown_prompt_and_dataset_show_not_found(page: Page, console: ConsoleL
     expect(page.get_by_test_id("not-found")).to_be_visible()
     page.goto("/datasets/ds_doesnotexist")
     expect(page.get_by_test_id("not-found")).to_be_visible()
+
+
+def test_prompts_list_pages_past_fifty(page: Page, web_server: WebServer) -> None:
+    for n in range(51):
+        web_server.create_prompt(name=f"p{n:02d}")
+    page.goto("/prompts")
+    expect(page.get_by_test_id("prompt-row")).to_have_count(50)
+    expect(page.get_by_text("1\u201350 of 51")).to_be_visible()
+    previous = page.get_by_role("button", name="← Previous")
+    expect(previous).to_be_disabled()
+    page.get_by_role("button", name="Next →").click()
+    expect(page.get_by_test_id("prompt-row")).to_have_count(1)
+    expect(page.get_by_text("51\u201351 of 51")).to_be_visible()
+    expect(page.get_by_role("button", name="Next →")).to_be_disabled()
+    previous.click()
+    expect(page.get_by_test_id("prompt-row")).to_have_count(50)

@@ -131,7 +131,7 @@ def _embed(session: Session, port: int | None, data_dir: Path | None) -> Embedde
     except CliError as exc:
         session.fail(exc)
     local.write_server(settings.data_dir, server.url)
-    session.target = Target(server.url, key, str(settings.data_dir / local.KEY_FILE))
+    session.target = Target(server.url, key.secret, str(settings.data_dir / local.KEY_FILE))
     return server
 
 

@@ -61,10 +61,15 @@ def read_key(data_dir: Path) -> str | None:
     return key or None
 
 
+def _store(settings: Settings) -> SQLStore:
+    """The data dir's store, for a command that works on it directly (not through a server)."""
+    settings.ensure_data_dir()
+    return SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()))
+
+
 async def create_key(settings: Settings, workspace: str, name: str | None) -> str:
     """A new API key of ``workspace``, made directly in the data dir's store."""
-    settings.ensure_data_dir()
-    store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()))
+    store = _store(settings)
     try:
         await store.start()
         ws = await store.keys.ensure_workspace(workspace)
@@ -74,21 +79,29 @@ async def create_key(settings: Settings, workspace: str, name: str | None) -> st
         await store.close()
 
 
-async def ensure_local_key(settings: Settings) -> str:
-    """The data dir's ``cli.key``, made (or remade, if it no longer authenticates) now."""
-    settings.ensure_data_dir()
-    store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()))
+@dataclass(frozen=True, slots=True)
+class LocalKey:
+    secret: str
+    workspace_id: str
+
+
+async def ensure_local_key(settings: Settings) -> LocalKey:
+    """The data dir's ``cli.key`` and its workspace, the key made (or remade, if it no
+    longer authenticates) now."""
+    store = _store(settings)
     try:
         await store.start()
-        key = read_key(settings.data_dir)
-        if key is not None and await store.keys.authenticate(key) is not None:
-            return key
+        secret = read_key(settings.data_dir)
+        if secret is not None:
+            found = await store.keys.authenticate(secret)
+            if found is not None:
+                return LocalKey(secret, found.workspace_id)
         ws = await store.keys.ensure_workspace("default")
-        _, key = await store.keys.create_key(ws.id, LOCAL_KEY_NAME)
+        _, secret = await store.keys.create_key(ws.id, LOCAL_KEY_NAME)
     finally:
         await store.close()
-    write_private(settings.data_dir / KEY_FILE, key + "\n")
-    return key
+    write_private(settings.data_dir / KEY_FILE, secret + "\n")
+    return LocalKey(secret, ws.id)
 
 
 # -- the running server -----------------------------------------------------------------

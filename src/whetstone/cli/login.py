@@ -8,22 +8,7 @@ minutes; later links come from ``POST /api/auth/login-links``.
 
 from __future__ import annotations
 
-from whetstone.security import KeyHasher
 from whetstone.server.login_links import LoginLinks, login_url
-from whetstone.settings import Settings
-from whetstone.store.sql import SQLStore
-
-
-async def workspace_of(settings: Settings, key: str) -> str | None:
-    """The workspace id of ``key`` in the data dir's store (None if it does not
-    authenticate)."""
-    store = SQLStore(settings.resolved_database_url, KeyHasher(settings.server_secret()))
-    try:
-        await store.start()
-        found = await store.keys.authenticate(key)
-        return found.workspace_id if found is not None else None
-    finally:
-        await store.close()
 
 
 def startup_link(app: object, base_url: str, workspace_id: str, next_path: str = "/") -> str:

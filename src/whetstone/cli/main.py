@@ -120,10 +120,8 @@ def serve(
     )
     local.write_server(settings.data_dir, url)
     config = server_config(settings, own_loggers=True)
-    workspace_id = asyncio.run(login.workspace_of(settings, key))
-    if workspace_id is not None:
-        link = login.startup_link(config.app, url, workspace_id)
-        err.print(f"Web UI: {url}/ - sign this browser in once with {link} (valid 15 minutes)")
+    link = login.startup_link(config.app, url, key.workspace_id)
+    err.print(f"Web UI: {url}/ - sign this browser in once with {link} (valid 15 minutes)")
     server = HookedServer(config, on_shutdown=lambda: local.clear_server(settings.data_dir))
     try:
         server.run(sockets=[sock])

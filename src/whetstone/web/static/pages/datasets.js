@@ -89,6 +89,18 @@ export async function uploadItems(client, datasetId, items) {
   }
 }
 
+/** Previous/next buttons and the range for a paged list (`{items, total, hasMore}`) shown
+ * from `offset`; `go(step)` moves by ±PAGE_SIZE. Nothing when it all fits on one page. */
+export function listPager(list, offset, go) {
+  if (list.total <= PAGE_SIZE) return [];
+  const last = Math.min(offset + list.items.length, list.total);
+  return [
+    h("button", { type: "button", class: "button", disabled: offset === 0, onclick: () => go(-PAGE_SIZE) }, "← Previous"),
+    h("span", { class: "wp-muted" }, `${offset + 1}–${last} of ${list.total}`),
+    h("button", { type: "button", class: "button", disabled: !list.hasMore, onclick: () => go(PAGE_SIZE) }, "Next →"),
+  ];
+}
+
 export function errorText(err) {
   if (!err) return "";
   const details = err.details && typeof err.details === "object" ? Object.entries(err.details) : [];
@@ -163,22 +175,10 @@ export async function render(root, ctx) {
         h("tbody", {}, ...rows),
       ),
     );
-    if (list.total > PAGE_SIZE) {
-      const prev = h("button", { type: "button", class: "button" }, "← Previous");
-      const next = h("button", { type: "button", class: "button" }, "Next →");
-      prev.disabled = offset === 0;
-      next.disabled = !list.hasMore;
-      prev.addEventListener("click", () => {
-        offset = Math.max(0, offset - PAGE_SIZE);
-        load();
-      });
-      next.addEventListener("click", () => {
-        offset += PAGE_SIZE;
-        load();
-      });
-      const last = Math.min(offset + list.items.length, list.total);
-      pager.append(prev, h("span", { class: "wp-muted" }, `${offset + 1}–${last} of ${list.total}`), next);
-    }
+    pager.append(...listPager(list, offset, (step) => {
+      offset = Math.max(0, offset + step);
+      load();
+    }));
   }
 
   await load();

@@ -1,7 +1,7 @@
 // /prompts: every prompt of the workspace (its latest version), and a form to create one.
 import { clear, h, replace } from "../lib/dom.js";
 import { dateTime } from "../lib/format.js";
-import { PAGE_SIZE, errorText } from "./datasets.js";
+import { PAGE_SIZE, errorText, listPager } from "./datasets.js";
 
 ensureStylesheet();
 
@@ -84,14 +84,7 @@ export async function render(root, ctx) {
         ),
       ),
     );
-    if (list.total > PAGE_SIZE) {
-      const last = offset + list.items.length;
-      pager.append(
-        h("button", { type: "button", class: "button", disabled: offset === 0, onclick: () => go(-PAGE_SIZE) }, "← Previous"),
-        h("span", { class: "wp-muted" }, `${offset + 1}–${last} of ${list.total}`),
-        h("button", { type: "button", class: "button", disabled: !list.hasMore, onclick: () => go(PAGE_SIZE) }, "Next →"),
-      );
-    }
+    pager.append(...listPager(list, offset, go));
   }
 
   function go(step) {
